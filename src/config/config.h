@@ -1,0 +1,97 @@
+// Typed configuration. Loaded from YAML by config_loader.cc, validated as a
+// whole before anything is applied. Every default is written beside its field.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sy::config {
+
+enum class AuthMode { kKeys, kNone };
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
+  AuthMode auth = AuthMode::kKeys;        // keys: a client key is required
+  std::string admin_key;                  // for admin endpoints; empty = admin disabled
+  uint64_t max_body_bytes = 10485760;     // larger request bodies get 413
+  uint32_t max_header_bytes = 16384;      // larger header blocks get 431
+  uint32_t header_timeout_s = 10;         // time to receive a full header block once it starts
+  uint32_t body_timeout_s = 60;           // time to receive the request body
+  uint32_t idle_timeout_s = 75;           // idle keep-alive connections are closed after this
+  uint32_t shutdown_timeout_s = 30;       // on SIGTERM, in-flight work gets this long to finish
+  uint32_t threads = 0;                   // worker threads; 0 = one per CPU core
+  bool access_log = false;                // one line per request on stderr
+};
+
+struct ClientKey {
+  std::string name;  // shown in logs instead of the key
+  std::string key;   // the secret; never logged
+};
+
+struct ProviderKey {
+  std::string id;       // shown in logs and admin output instead of the value
+  std::string value;    // the secret sent upstream; never logged
+  uint32_t weight = 1;  // share of requests, relative to the provider's other keys
+};
+
+struct ProviderConfig {
+  std::string id;                 // unique; the "provider" in provider/model
+  std::string name;               // display name; defaults to id
+  std::string type = "openai";    // only "openai" (any OpenAI-compatible server) for now
+  std::string base_url;           // e.g. https://api.openai.com/v1 (path prefix kept)
+  std::vector<ProviderKey> keys;  // may be empty for servers that need no key
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers sent upstream
+  uint32_t timeout_s = 600;          // read timeout: longest wait for upstream bytes
+  uint32_t connect_timeout_s = 10;   // TCP connect + TLS handshake (+ proxy CONNECT)
+  std::string ca_file;               // extra PEM CA bundle to trust; empty = system store
+  uint32_t max_idle_connections = 64;  // per worker thread, kept alive for reuse
+};
+
+struct ModelAlias {
+  std::string name;    // what clients ask for
+  std::string target;  // "provider/model" or "provider://model"
+  // Derived from target at load time:
+  std::string provider;        // provider id
+  std::string upstream_model;  // model name sent upstream
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<ClientKey> keys;
+  std::vector<ProviderConfig> providers;
+  std::vector<ModelAlias> models;
+  std::string source_path;  // file it was loaded from, if any
+};
+
+struct ConfigError {
+  std::string path;     // full key path, e.g. "providers[1].keys[0].value"
+  std::string message;  // what is wrong
+};
+
+// Looks up an environment variable; nullopt when unset. A seam for tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+struct LoadResult {
+  std::optional<Config> config;     // set only when errors is empty
+  std::vector<ConfigError> errors;  // every problem found, in document order
+};
+
+// Parses YAML text, expands ${VAR} from env, checks every key and value.
+// Unknown keys, missing required keys, wrong types, out-of-range values, unset
+// variables, duplicate ids and dangling model targets are all errors.
+LoadResult LoadConfigString(const std::string& yaml_text, const EnvLookup& env);
+LoadResult LoadConfigFile(const std::string& path, const EnvLookup& env);
+
+// Splits "provider/model" or "provider://model". Returns false when there is no
+// separator or either side is empty.
+bool SplitTarget(const std::string& target, std::string* provider, std::string* model);
+
+// Splits "HOST:PORT" ("[::1]:8080" for IPv6). Returns false when malformed.
+bool SplitListen(const std::string& listen, std::string* host, uint16_t* port);
+
+}  // namespace sy::config
