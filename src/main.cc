@@ -1,1 +1,159 @@
-int main() { return 0; }
+// switchyard: command-line entry point.
+//   switchyard serve --config FILE [--listen HOST:PORT]
+//   switchyard validate --config FILE
+//   switchyard version
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "common/log.h"
+#include "config/config.h"
+#include "server/gateway.h"
+#include "server/listener.h"
+#include "version.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  switchyard serve --config FILE [--listen HOST:PORT]   run the gateway\n"
+    "  switchyard validate --config FILE                     check a config; exit 0 or 1\n"
+    "  switchyard version                                    print the version\n";
+
+struct Args {
+  std::string command;
+  std::string config_path;
+  std::string listen;
+  std::string error;
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args args;
+  if (argc < 2) {
+    args.error = "missing command";
+    return args;
+  }
+  args.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (auto eq = a.find('='); eq != std::string::npos) {
+        *out = a.substr(eq + 1);
+      } else if (i + 1 < argc) {
+        *out = argv[++i];
+      } else {
+        args.error = a + " needs a value";
+      }
+    };
+    if (a == "--config" || a.starts_with("--config=") || a == "-c") {
+      value(&args.config_path);
+    } else if (a == "--listen" || a.starts_with("--listen=")) {
+      value(&args.listen);
+    } else {
+      args.error = "unknown argument: " + a;
+    }
+  }
+  return args;
+}
+
+std::optional<sy::config::Config> Load(const std::string& path) {
+  auto result = sy::config::LoadConfigFile(path, sy::config::ProcessEnv());
+  if (!result.errors.empty()) {
+    std::fprintf(stderr, "%s: %zu problem(s):\n", path.c_str(), result.errors.size());
+    for (const auto& e : result.errors) {
+      std::fprintf(stderr, "  %s: %s\n", e.path.empty() ? "(root)" : e.path.c_str(), e.message.c_str());
+    }
+    return std::nullopt;
+  }
+  return std::move(result.config);
+}
+
+// Thousands of keep-alive clients need thousands of descriptors.
+void RaiseFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+int Serve(const Args& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 1;
+  if (!args.listen.empty()) {
+    std::string host;
+    uint16_t port;
+    if (!sy::config::SplitListen(args.listen, &host, &port)) {
+      std::fprintf(stderr, "--listen: expected HOST:PORT, got '%s'\n", args.listen.c_str());
+      return 1;
+    }
+    config->server.listen = args.listen;
+  }
+  RaiseFileLimit();
+  signal(SIGPIPE, SIG_IGN);
+  // Block the shutdown signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  sy::Gateway gateway(std::move(*config));
+  sy::Server server(gateway, sy::config::ProcessEnv());
+  if (std::string err = server.Bind(); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
+  server.Start();
+  const std::string& host = server.host();
+  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::printf("switchyard listening on %s:%u\n", shown.c_str(), server.port());
+  std::fflush(stdout);
+  sy::log::Info("switchyard ", sy::kVersion, " serving on http://", shown, ":", server.port(), " with ",
+                gateway.config().providers.size(), " provider(s) and ", gateway.config().models.size(),
+                " model alias(es)");
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  sy::log::Info("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ": draining (up to ",
+                gateway.config().server.shutdown_timeout_s, " s)");
+  bool clean = server.Shutdown();
+  sy::log::Info(clean ? "shutdown complete" : "shutdown complete (some requests were cut off)");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = ParseArgs(argc, argv);
+  if (args.command == "version" || args.command == "--version") {
+    std::printf("switchyard %s\n", sy::kVersion);
+    return 0;
+  }
+  if (args.command == "help" || args.command == "--help" || args.command == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!args.error.empty()) {
+    std::fprintf(stderr, "switchyard: %s\n%s", args.error.c_str(), kUsage);
+    return 2;
+  }
+  if (args.command == "serve" || args.command == "validate") {
+    if (args.config_path.empty()) {
+      std::fprintf(stderr, "switchyard %s: --config FILE is required\n", args.command.c_str());
+      return 2;
+    }
+    if (args.command == "validate") {
+      if (!Load(args.config_path)) return 1;
+      std::printf("%s: ok\n", args.config_path.c_str());
+      return 0;
+    }
+    return Serve(args);
+  }
+  std::fprintf(stderr, "switchyard: unknown command '%s'\n%s", args.command.c_str(), kUsage);
+  return 2;
+}

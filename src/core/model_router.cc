@@ -1,1 +1,43 @@
-// placeholder
+#include "core/model_router.h"
+
+namespace sy {
+
+ModelRouter::ModelRouter(const std::vector<config::ModelAlias>& aliases,
+                         std::unordered_map<std::string, Provider*> providers)
+    : providers_(std::move(providers)) {
+  for (const auto& alias : aliases) {
+    auto it = providers_.find(alias.provider);
+    if (it == providers_.end()) continue;  // validation rejects this; be safe anyway
+    aliases_.emplace(alias.name, Target{it->second, alias.upstream_model});
+    models_.push_back(ModelInfo{alias.name, alias.provider});
+  }
+}
+
+std::variant<Route, GatewayError> ModelRouter::Resolve(std::string_view model) const {
+  if (auto it = aliases_.find(std::string(model)); it != aliases_.end()) {
+    return Route{it->second.provider, it->second.upstream_model};
+  }
+  size_t sep = model.find("://");
+  size_t skip = 3;
+  if (sep == std::string_view::npos) {
+    sep = model.find('/');
+    skip = 1;
+  }
+  if (sep != std::string_view::npos && sep > 0 && sep + skip < model.size()) {
+    auto it = providers_.find(std::string(model.substr(0, sep)));
+    if (it != providers_.end()) {
+      return Route{it->second, std::string(model.substr(sep + skip))};
+    }
+  }
+  return GatewayError{ErrorCode::kModelNotFound,
+                      "The model '" + std::string(model) + "' does not exist or you do not have access to it.",
+                      std::string("model"), std::nullopt};
+}
+
+size_t ModelRouter::ModelCount(const std::string& provider_id) const {
+  size_t n = 0;
+  for (const auto& m : models_) n += m.provider == provider_id;
+  return n;
+}
+
+}  // namespace sy

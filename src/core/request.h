@@ -19,7 +19,15 @@ enum class Operation { kChatCompletions, kCompletions, kEmbeddings };
 // The wire protocol a body is written in.
 enum class WireProtocol { kOpenAI };
 
-std::string_view OperationName(Operation op);  // "chat.completions", ...
+// "chat.completions", "completions", "embeddings": for logs and metrics.
+inline std::string_view OperationName(Operation op) {
+  switch (op) {
+    case Operation::kChatCompletions: return "chat.completions";
+    case Operation::kCompletions: return "completions";
+    case Operation::kEmbeddings: return "embeddings";
+  }
+  return "unknown";
+}
 
 // Byte range [begin, end) inside raw_body.
 struct Span {

@@ -31,6 +31,9 @@ class ResponseSink {
   // Sends data to the client now (streams are never buffered).
   virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
   virtual boost::asio::awaitable<bool> End() = 0;
+  // Drops the client connection without completing the response: for a body
+  // of announced length that can no longer be finished.
+  virtual void Abort() = 0;
   // True once Begin has been called: an error can then no longer change the status.
   virtual bool started() const = 0;
 };

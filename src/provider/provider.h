@@ -34,12 +34,17 @@ struct ProviderOutcome {
   // it into an error response; otherwise the response was already under way.
   std::optional<GatewayError> error;
   int upstream_status = 0;  // 0 when no response arrived
+  bool client_gone = false; // the client disconnected; nothing more can be sent
 };
 
 class Provider {
  public:
   virtual ~Provider() = default;
   virtual const std::string& id() const = 0;
+  virtual const std::string& display_name() const = 0;
+  // Passive health: false after several consecutive failed upstream calls,
+  // true again after the next success.
+  virtual bool healthy() const = 0;
   virtual boost::asio::awaitable<ProviderOutcome> Forward(ProviderCall call, ResponseSink& sink) = 0;
 };
 

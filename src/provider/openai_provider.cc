@@ -1,0 +1,224 @@
+#include "provider/openai_provider.h"
+
+#include <charconv>
+
+#include <simdjson.h>
+
+#include "common/json_writer.h"
+#include "common/log.h"
+#include "sse/sse_parser.h"
+#include "upstream/url.h"
+
+namespace sy {
+namespace {
+
+constexpr int kUnhealthyAfterFailures = 3;  // consecutive failed calls
+constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
+
+std::string_view EndpointPath(Operation op) {
+  switch (op) {
+    case Operation::kChatCompletions: return "/chat/completions";
+    case Operation::kCompletions: return "/completions";
+    case Operation::kEmbeddings: return "/embeddings";
+  }
+  return "/";
+}
+
+// The "error.message" of an OpenAI-style error body, or a short prefix of the body.
+std::string UpstreamMessage(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view message;
+  if (!parser.parse(body).get(doc) && !doc["error"]["message"].get_string().get(message)) {
+    return std::string(message);
+  }
+  if (!parser.parse(body).get(doc) && !doc["error"].get_string().get(message)) {
+    return std::string(message);
+  }
+  return body.substr(0, 200);
+}
+
+GatewayError MapTransportError(const std::string& provider, const upstream::HttpError& e) {
+  switch (e.kind) {
+    case upstream::HttpErrorKind::kConnect:
+      return {ErrorCode::kNoProvider, "Provider '" + provider + "' is unavailable: " + e.message, std::nullopt, std::nullopt};
+    case upstream::HttpErrorKind::kTimeout:
+      return {ErrorCode::kUpstreamTimeout, "Provider '" + provider + "' did not answer in time.", std::nullopt, std::nullopt};
+    case upstream::HttpErrorKind::kTls:
+      return {ErrorCode::kProviderError, "TLS with provider '" + provider + "' failed: " + e.message, std::nullopt, std::nullopt};
+    default:
+      return {ErrorCode::kProviderError, "Provider '" + provider + "' failed: " + e.message, std::nullopt, std::nullopt};
+  }
+}
+
+}  // namespace
+
+OpenAiProvider::OpenAiProvider(config::ProviderConfig config) : config_(std::move(config)) {
+  if (config_.name.empty()) config_.name = config_.id;
+  std::string base = config_.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  for (auto op : {Operation::kChatCompletions, Operation::kCompletions, Operation::kEmbeddings}) {
+    endpoint_urls_[static_cast<int>(op)] = base + std::string(EndpointPath(op));
+  }
+  uint32_t total = 0;
+  for (const auto& key : config_.keys) {
+    bearer_values_.push_back("Bearer " + key.value);
+    total += key.weight == 0 ? 1 : key.weight;
+    cumulative_weights_.push_back(total);
+  }
+}
+
+bool OpenAiProvider::healthy() const {
+  return consecutive_failures_.load(std::memory_order_relaxed) < kUnhealthyAfterFailures;
+}
+
+void OpenAiProvider::RecordSuccess() {
+  if (consecutive_failures_.load(std::memory_order_relaxed) != 0) {
+    consecutive_failures_.store(0, std::memory_order_relaxed);
+  }
+}
+
+void OpenAiProvider::RecordFailure() { consecutive_failures_.fetch_add(1, std::memory_order_relaxed); }
+
+size_t OpenAiProvider::NextKeyIndex() {
+  uint64_t n = next_key_.fetch_add(1, std::memory_order_relaxed) % cumulative_weights_.back();
+  size_t i = 0;
+  while (cumulative_weights_[i] <= n) ++i;
+  return i;
+}
+
+std::string OpenAiProvider::RewriteModel(const InternalRequest& request, const std::string& upstream_model) {
+  const std::string& body = request.raw_body;
+  const Span& span = request.model_span;
+  if (upstream_model == request.model) return body;
+  std::string out;
+  out.reserve(body.size() + upstream_model.size() + 2);
+  out.append(body, 0, span.begin);
+  json::AppendString(&out, upstream_model);
+  out.append(body, span.end, std::string::npos);
+  return out;
+}
+
+upstream::HttpRequest OpenAiProvider::BuildRequest(const ProviderCall& call) {
+  const InternalRequest& req = *call.request;
+  upstream::HttpRequest up;
+  up.method = "POST";
+  up.url = endpoint_urls_[static_cast<int>(req.operation)];
+  up.headers.reserve(3 + config_.headers.size());
+  up.headers.emplace_back("Content-Type", "application/json");
+  if (!bearer_values_.empty()) up.headers.emplace_back("Authorization", bearer_values_[NextKeyIndex()]);
+  if (req.stream) up.headers.emplace_back("Accept", "text/event-stream");
+  for (const auto& h : config_.headers) up.headers.push_back(h);
+  up.body = RewriteModel(req, call.upstream_model);
+  up.connect_timeout = std::chrono::seconds(config_.connect_timeout_s);
+  up.read_timeout = std::chrono::seconds(config_.timeout_s);
+  up.ca_file = config_.ca_file;
+  up.max_idle_connections = config_.max_idle_connections;
+  return up;
+}
+
+boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall call, ResponseSink& sink) {
+  ProviderOutcome outcome;
+  auto [err, resp] = co_await call.http->Send(BuildRequest(call), call.cancel);
+  if (err) {
+    if (err.kind == upstream::HttpErrorKind::kCancelled) {
+      outcome.client_gone = true;
+      co_return outcome;
+    }
+    RecordFailure();
+    log::Warn("provider ", config_.id, ": ", err.message);
+    outcome.error = MapTransportError(config_.id, err);
+    co_return outcome;
+  }
+  const int status = resp->status();
+  outcome.upstream_status = status;
+
+  if (status == 429 || status == 401 || status == 403 || status >= 500) {
+    std::string body;
+    auto read_err = co_await resp->ReadAll(&body, kMaxErrorBodyBytes);
+    (void)read_err;  // the status alone decides; the body only adds detail
+    std::string detail = UpstreamMessage(body);
+    if (status == 429) {
+      RecordSuccess();  // the provider is up; it is only busy
+      GatewayError e{ErrorCode::kRateLimited, "Provider '" + config_.id + "' is rate limiting requests: " + detail,
+                     std::nullopt, std::nullopt};
+      if (auto ra = resp->header("retry-after"); !ra.empty()) e.retry_after = ra;
+      outcome.error = std::move(e);
+    } else if (status >= 500) {
+      RecordFailure();
+      outcome.error = GatewayError{ErrorCode::kProviderError,
+                                   "Provider '" + config_.id + "' returned HTTP " + std::to_string(status) + ": " + detail,
+                                   std::nullopt, std::nullopt};
+    } else {
+      RecordFailure();
+      log::Warn("provider ", config_.id, " rejected its credentials (HTTP ", status, ")");
+      outcome.error = GatewayError{ErrorCode::kProviderError,
+                                   "Provider '" + config_.id + "' rejected the gateway's credentials (HTTP " +
+                                       std::to_string(status) + ").",
+                                   std::nullopt, std::nullopt};
+    }
+    co_return outcome;
+  }
+  RecordSuccess();
+
+  // 2xx, and 4xx that judge the client's request: passed on as they are.
+  ResponseHead head;
+  head.status = status;
+  if (auto ct = resp->header("content-type"); !ct.empty()) head.content_type = std::move(ct);
+  if (resp->header("transfer-encoding").empty()) {
+    auto cl = resp->header("content-length");
+    size_t length = 0;
+    if (!cl.empty() && std::from_chars(cl.data(), cl.data() + cl.size(), length).ec == std::errc()) {
+      head.content_length = length;
+    }
+  }
+  if (auto rid = resp->header("x-request-id"); !rid.empty()) head.headers.emplace_back("x-request-id", std::move(rid));
+  if (call.request->stream) {
+    head.headers.emplace_back("Cache-Control", "no-cache");
+    head.headers.emplace_back("X-Accel-Buffering", "no");
+  }
+  if (!co_await sink.Begin(std::move(head))) {
+    call.cancel->Cancel();
+    outcome.client_gone = true;
+    co_return outcome;
+  }
+  // Watch stream framing: an OpenAI stream that ends without "data: [DONE]"
+  // was cut short upstream, even if the HTTP body ended cleanly.
+  bool saw_done = false;
+  std::optional<sse::Parser> events;
+  if (call.request->stream && status < 300) {
+    events.emplace([&saw_done](const sse::Event& e) { saw_done = saw_done || e.data == "[DONE]"; });
+  }
+  std::string piece;
+  bool done = false;
+  while (!done) {
+    piece.clear();
+    auto read_err = co_await resp->ReadSome(&piece, &done);
+    if (read_err) {
+      if (read_err.kind == upstream::HttpErrorKind::kCancelled) {
+        outcome.client_gone = true;
+        co_return outcome;
+      }
+      RecordFailure();
+      outcome.error = MapTransportError(config_.id, read_err);
+      co_return outcome;
+    }
+    if (events) events->Feed(piece);
+    if (!piece.empty() && !co_await sink.Write(piece)) {
+      call.cancel->Cancel();
+      outcome.client_gone = true;
+      co_return outcome;
+    }
+  }
+  if (events && !saw_done) {
+    RecordFailure();
+    log::Warn("provider ", config_.id, ": stream ended without [DONE]");
+    outcome.error = GatewayError{ErrorCode::kProviderError,
+                                 "Provider '" + config_.id + "' ended the stream early.", std::nullopt, std::nullopt};
+    co_return outcome;
+  }
+  if (!co_await sink.End()) outcome.client_gone = true;
+  co_return outcome;
+}
+
+}  // namespace sy

@@ -1,0 +1,219 @@
+#include "server/gateway.h"
+
+#include <chrono>
+
+#include "common/json_writer.h"
+#include "common/log.h"
+#include "frontdoor/openai/openai_frontdoor.h"
+#include "provider/provider.h"
+#include "server/router.h"
+#include "version.h"
+
+namespace sy {
+namespace {
+
+long long UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+GatewayError Error(ErrorCode code, std::string message) {
+  return GatewayError{code, std::move(message), std::nullopt, std::nullopt};
+}
+
+// Percent-decodes a path segment ("openai%2Fgpt-4o" → "openai/gpt-4o").
+std::string PercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(in[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Gateway::Gateway(config::Config config)
+    : config_(std::move(config)),
+      providers_(config_.providers),
+      router_(config_.models, providers_.ById()),
+      auth_(config_.server.auth, config_.keys),
+      started_at_(UnixNow()) {}
+
+boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body, std::string content_type) {
+  ResponseHead head;
+  head.status = status;
+  head.content_type = std::move(content_type);
+  head.content_length = body.size();
+  if (co_await sink.Begin(std::move(head))) {
+    if (co_await sink.Write(body)) co_await sink.End();
+  }
+}
+
+boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const GatewayError& error) {
+  ResponseHead head;
+  head.status = HttpStatus(error.code);
+  std::string body = openai::ErrorBody(error);
+  head.content_length = body.size();
+  if (error.retry_after) head.headers.emplace_back("Retry-After", *error.retry_after);
+  if (error.code == ErrorCode::kUnauthorized) head.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (co_await sink.Begin(std::move(head))) {
+    if (co_await sink.Write(body)) co_await sink.End();
+  }
+}
+
+std::string Gateway::RootBody() const {
+  std::string out = "{\"name\":\"";
+  out += kProductName;
+  out += "\",\"version\":\"";
+  out += kVersion;
+  out += "\",\"status\":\"";
+  out += draining() ? "shutting_down" : "running";
+  out += "\"}";
+  return out;
+}
+
+boost::asio::awaitable<void> Gateway::HandleHealth(ResponseSink& sink) {
+  size_t unhealthy = 0;
+  std::string providers = "[";
+  for (const auto& p : providers_.all()) {
+    if (providers.size() > 1) providers += ",";
+    bool ok = p->healthy();
+    unhealthy += !ok;
+    providers += "{\"id\":" + json::Quote(p->id()) + ",\"name\":" + json::Quote(p->display_name()) +
+                 ",\"healthy\":" + (ok ? "true" : "false") +
+                 ",\"models_count\":" + std::to_string(router_.ModelCount(p->id())) + "}";
+  }
+  providers += "]";
+  // Ready unless draining or every provider is down; "degraded" when some are.
+  const size_t total = providers_.all().size();
+  std::string_view status = "healthy";
+  int code = 200;
+  if (draining()) {
+    status = "shutting_down";
+    code = 503;
+  } else if (total > 0 && unhealthy == total) {
+    status = "unhealthy";
+    code = 503;
+  } else if (unhealthy > 0) {
+    status = "degraded";
+  }
+  std::string body = "{\"status\":\"" + std::string(status) + "\",\"version\":\"" + kVersion + "\",\"service\":\"" +
+                     kProductName + "\",\"timestamp\":\"" + std::to_string(UnixNow()) + "\",\"providers\":" +
+                     providers + "}";
+  co_await SendBody(sink, code, std::move(body));
+}
+
+boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx) {
+  RouteMatch route = MatchRoute(request.method, request.target);
+  if (route.endpoint == Endpoint::kNotFound) {
+    co_await SendError(sink, Error(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method) + " " +
+                                                             std::string(request.target.substr(0, 200))));
+    co_return;
+  }
+  if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(route.endpoint) &&
+      !auth_.Check(request.authorization, request.x_api_key)) {
+    bool none = Authenticator::PresentedKey(request.authorization, request.x_api_key).empty();
+    co_await SendError(sink, Error(ErrorCode::kUnauthorized,
+                                   none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
+                                        : "Incorrect API key provided."));
+    co_return;
+  }
+  switch (route.endpoint) {
+    case Endpoint::kMethodNotAllowed:
+      co_await SendError(sink, Error(ErrorCode::kMethodNotAllowed,
+                                     "Method " + std::string(request.method) + " is not allowed on this endpoint."));
+      co_return;
+    case Endpoint::kRoot:
+      co_await SendBody(sink, 200, RootBody());
+      co_return;
+    case Endpoint::kHealth:
+      co_await HandleHealth(sink);
+      co_return;
+    case Endpoint::kReadiness:
+      co_await SendBody(sink, draining() ? 503 : 200,
+                        draining() ? "{\"status\":\"shutting_down\"}" : "{\"status\":\"ready\"}");
+      co_return;
+    case Endpoint::kListModels: {
+      std::vector<openai::ModelEntry> entries;
+      for (const auto& m : router_.models()) entries.push_back({m.id, m.provider});
+      co_await SendBody(sink, 200, openai::ModelList(entries, started_at_));
+      co_return;
+    }
+    case Endpoint::kGetModel: {
+      std::string id = PercentDecode(route.param);
+      for (const auto& m : router_.models()) {
+        if (m.id == id) {
+          co_await SendBody(sink, 200, openai::ModelObject({m.id, m.provider}, started_at_));
+          co_return;
+        }
+      }
+      auto resolved = router_.Resolve(id);  // provider/model names are valid too
+      if (auto* r = std::get_if<Route>(&resolved)) {
+        co_await SendBody(sink, 200, openai::ModelObject({id, r->provider->id()}, started_at_));
+      } else {
+        co_await SendError(sink, std::get<GatewayError>(resolved));
+      }
+      co_return;
+    }
+    case Endpoint::kChatCompletions:
+      co_await HandleInference(Operation::kChatCompletions, request, sink, ctx);
+      co_return;
+    case Endpoint::kCompletions:
+      co_await HandleInference(Operation::kCompletions, request, sink, ctx);
+      co_return;
+    case Endpoint::kEmbeddings:
+      co_await HandleInference(Operation::kEmbeddings, request, sink, ctx);
+      co_return;
+    case Endpoint::kNotFound:
+      co_return;  // handled above
+  }
+}
+
+boost::asio::awaitable<void> Gateway::HandleInference(Operation op, GatewayRequest& request, ResponseSink& sink,
+                                                      RequestContext& ctx) {
+  auto parsed = openai::ParseRequest(op, std::move(request.body));
+  if (auto* e = std::get_if<GatewayError>(&parsed)) {
+    co_await SendError(sink, *e);
+    co_return;
+  }
+  InternalRequest& req = std::get<InternalRequest>(parsed);
+  auto resolved = router_.Resolve(req.model);
+  if (auto* e = std::get_if<GatewayError>(&resolved)) {
+    co_await SendError(sink, *e);
+    co_return;
+  }
+  Route& route = std::get<Route>(resolved);
+  if (ctx.watch_client) ctx.watch_client();
+
+  ProviderCall call{&req, std::move(route.upstream_model), ctx.http, ctx.cancel};
+  ProviderOutcome outcome = co_await route.provider->Forward(std::move(call), sink);
+  if (outcome.client_gone) {
+    sink.Abort();
+    co_return;
+  }
+  if (!outcome.error) co_return;
+  if (!sink.started()) {
+    co_await SendError(sink, *outcome.error);
+  } else if (req.stream) {
+    // Mid-stream failure: tell the client in-band, then end the stream.
+    if (co_await sink.Write(openai::ErrorEvent(*outcome.error))) co_await sink.End();
+  } else {
+    sink.Abort();  // a body of announced length cannot be completed
+  }
+}
+
+}  // namespace sy

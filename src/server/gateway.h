@@ -1,0 +1,81 @@
+// The gateway: everything between a parsed HTTP request and the response,
+// independent of sockets. A request goes
+//   MatchRoute → Authenticator → front door (openai::ParseRequest)
+//   → ModelRouter::Resolve → Provider::Forward → ResponseSink.
+//
+// Thread-safety: one Gateway is shared by all worker threads. It is immutable
+// after Create() except for atomics (draining flag, provider health).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/cancellation.h"
+#include "config/config.h"
+#include "core/errors.h"
+#include "core/model_router.h"
+#include "core/response_sink.h"
+#include "provider/provider_registry.h"
+#include "server/auth.h"
+
+namespace sy {
+
+namespace upstream {
+class HttpClient;
+}
+
+// A complete HTTP request, as read by the session.
+struct GatewayRequest {
+  std::string_view method;
+  std::string_view target;
+  std::string_view authorization;  // Authorization header, or ""
+  std::string_view x_api_key;      // x-api-key header, or ""
+  std::string body;
+};
+
+// What one request may use from the worker thread that runs it.
+struct RequestContext {
+  upstream::HttpClient* http = nullptr;  // the worker's upstream client
+  Cancellation* cancel = nullptr;        // fires when the client disconnects
+  // Called before a call goes upstream, to start watching the client
+  // connection for a disconnect. May be empty.
+  std::function<void()> watch_client;
+};
+
+class Gateway {
+ public:
+  explicit Gateway(config::Config config);
+
+  boost::asio::awaitable<void> Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx);
+
+  // Writes `error` as a complete error response in the OpenAI shape.
+  static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error);
+
+  const config::Config& config() const { return config_; }
+  void BeginDrain() { draining_.store(true); }
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
+ private:
+  boost::asio::awaitable<void> HandleInference(Operation op, GatewayRequest& request, ResponseSink& sink,
+                                               RequestContext& ctx);
+  boost::asio::awaitable<void> HandleHealth(ResponseSink& sink);
+  std::string RootBody() const;
+
+  config::Config config_;
+  ProviderRegistry providers_;
+  ModelRouter router_;
+  Authenticator auth_;
+  long long started_at_;  // unix seconds; the "created" of model objects
+  std::atomic<bool> draining_{false};
+};
+
+// Writes a complete response with a body of known length.
+boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body,
+                                      std::string content_type = "application/json");
+
+}  // namespace sy
