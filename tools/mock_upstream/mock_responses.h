@@ -34,15 +34,17 @@ inline size_t FindValue(std::string_view body, std::string_view quoted_key) {
   }
 }
 
-// The raw (still JSON-escaped) text of the string value of "model"; empty if none.
-inline std::string_view ScanModel(std::string_view body) {
-  size_t i = FindValue(body, "\"model\"");
+// The raw (still JSON-escaped) text of the string value of `quoted_key`; empty if none.
+inline std::string_view ScanString(std::string_view body, std::string_view quoted_key) {
+  size_t i = FindValue(body, quoted_key);
   if (i == std::string_view::npos || i >= body.size() || body[i] != '"') return {};
   size_t start = ++i;
   while (i < body.size() && body[i] != '"') i += body[i] == '\\' ? 2 : 1;
   if (i > body.size()) return {};
   return body.substr(start, i - start);
 }
+
+inline std::string_view ScanModel(std::string_view body) { return ScanString(body, "\"model\""); }
 
 inline bool ScanTrue(std::string_view body, std::string_view quoted_key) {
   size_t i = FindValue(body, quoted_key);
@@ -174,13 +176,16 @@ inline std::string CompletionBody(std::string_view model, std::string_view text_
   return s;
 }
 
-inline std::string EmbeddingsBody(std::string_view model, int n) {
+// Embeddings are 8 fixed floats; with encoding_format "base64" (the openai SDK's
+// default) they are sent as base64 of little-endian float32s, as OpenAI does.
+inline std::string EmbeddingsBody(std::string_view model, int n, bool base64) {
   std::string s = R"({"object":"list","data":[)";
   for (int i = 0; i < n; ++i) {
     if (i) s += ',';
     s += R"({"object":"embedding","index":)";
     s += std::to_string(i);
-    s += R"(,"embedding":[0.125,-0.25,0.375,-0.5,0.625,-0.75,0.875,-1.0]})";
+    s += base64 ? R"(,"embedding":"AAAAPgAAgL4AAMA+AAAAvwAAID8AAEC/AABgPwAAgL8="})"
+                : R"(,"embedding":[0.125,-0.25,0.375,-0.5,0.625,-0.75,0.875,-1.0]})";
   }
   s += R"(],"model":")";
   s += model;

@@ -107,6 +107,7 @@ struct Request {
   bool include_usage = false;
   bool keep_alive = true;
   int inputs = 1;         // embeddings
+  bool base64 = false;    // embeddings: encoding_format "base64"
   std::string echo_json;  // echo: the JSON string literal sent back as content
   std::string model_id;   // GET .../models/{id}
 };
@@ -128,7 +129,10 @@ Request MakeRequest(const RequestHead& head, std::string_view body) {
   r.behaviour = PickBehaviour(model);
   r.stream = r.endpoint != Endpoint::kEmbeddings && ScanTrue(body, "\"stream\"");
   r.include_usage = r.stream && ScanTrue(body, "\"include_usage\"");
-  if (r.endpoint == Endpoint::kEmbeddings) r.inputs = ScanInputCount(body);
+  if (r.endpoint == Endpoint::kEmbeddings) {
+    r.inputs = ScanInputCount(body);
+    r.base64 = ScanString(body, "\"encoding_format\"") == "base64";
+  }
   if (r.behaviour.kind == Behaviour::kEcho) {
     std::string e = "{\"method\":" + Quoted(head.method) + ",\"path\":" + Quoted(head.path) +
                     ",\"headers\":{";
@@ -178,7 +182,7 @@ std::string BuildResponse(const Request& r) {
                          r.keep_alive);
   }
   if (r.endpoint == Endpoint::kEmbeddings) {
-    return FullResponse(200, "OK", EmbeddingsBody(r.model, r.inputs), r.keep_alive);
+    return FullResponse(200, "OK", EmbeddingsBody(r.model, r.inputs, r.base64), r.keep_alive);
   }
   bool echo = r.behaviour.kind == Behaviour::kEcho;
   StreamKind kind = r.endpoint == Endpoint::kChat ? StreamKind::kChat : StreamKind::kCompletion;
@@ -217,7 +221,7 @@ const std::string* CachedResponse(const Request& r) {
   key += static_cast<char>('0' + static_cast<int>(r.endpoint));
   key += r.stream ? 's' : 'n';
   key += r.include_usage ? 'u' : '-';
-  if (r.endpoint == Endpoint::kEmbeddings) key += std::to_string(r.inputs) + "/";
+  if (r.endpoint == Endpoint::kEmbeddings) key += std::to_string(r.inputs) + (r.base64 ? "b/" : "/");
   key += r.model;
   auto it = cache.find(key);
   if (it != cache.end()) return &it->second;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Quick start: installs what is missing, builds (release and sanitizer), runs
+# the unit tests (ctest, sanitizer build) and the integration tests (node's
+# test runner driving build/switchyard with the openai SDK against
+# build/mock_upstream), then prints one summary line "N passed, N failed".
+#
+#   SWITCHYARD_BIN=build-asan/switchyard scripts/test.sh   # integration tests
+#                                                          # against the sanitizer build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh --test
+bash scripts/build.sh release
+bash scripts/build.sh sanitize
+
+passed=0
+failed=0
+status=0
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+# ---- unit tests
+echo "== unit tests (build-asan)"
+if ctest --test-dir build-asan --output-on-failure 2>&1 | tee "$logs/ctest.log"; then :; else status=1; fi
+# "100% tests passed, 0 tests failed out of 42"
+if summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/ctest.log" | tail -1); then
+  unit_failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
+  unit_total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$summary")
+  passed=$((passed + unit_total - unit_failed))
+  failed=$((failed + unit_failed))
+elif ! grep -q 'No tests were found' "$logs/ctest.log"; then
+  echo "test.sh: could not read ctest's summary" >&2
+  failed=$((failed + 1))
+fi
+
+# ---- integration tests
+echo "== integration tests (${SWITCHYARD_BIN:-build/switchyard})"
+if node --test \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$logs/node.tap" \
+    tests/integration/; then :; else status=1; fi
+# TAP ends with "# pass N", "# fail N", "# cancelled N".
+count() { grep -E "^# $1 [0-9]+$" "$logs/node.tap" | tail -1 | awk '{print $3}'; }
+node_pass=$(count pass)
+if [[ -n $node_pass ]]; then
+  node_fail=$(count fail)
+  node_cancelled=$(count cancelled)
+  passed=$((passed + node_pass))
+  failed=$((failed + ${node_fail:-0} + ${node_cancelled:-0}))
+else
+  echo "test.sh: could not read node's test summary" >&2
+  failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+if [[ $failed -gt 0 || $status -ne 0 ]]; then
+  exit 1
+fi
