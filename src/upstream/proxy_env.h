@@ -1,7 +1,9 @@
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY, read the way curl and most HTTP clients
 // read them: upper- or lower-case names (lower-case wins), NO_PROXY a comma
 // list of host names, domain suffixes (".example.com" or "example.com" both
-// match sub-domains), IP addresses, optional ":port", or "*" for everything.
+// match sub-domains), IP addresses or CIDR blocks ("10.0.0.0/8"), optional
+// ":port", or "*" for everything. A variable set to the empty string counts as
+// unset. Loopback targets get no special treatment: only NO_PROXY bypasses.
 #pragma once
 
 #include <optional>
@@ -25,6 +27,9 @@ class ProxySettings {
   struct NoProxyEntry {
     std::string host;  // lower-cased, leading dot stripped
     uint16_t port = 0; // 0 = any port
+    int ip_family = 0;  // 4 or 6 for an IP or CIDR entry (host then unused); 0 = name
+    int prefix_bits = 0;
+    unsigned char ip[16] = {};
   };
   bool Bypass(const Url& target) const;
 
