@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Turn the raw measurements of bench/run.sh into a table, ratios and checks.
+
+Usage: report.py RAW_TSV META_JSON OUT_BASE
+RAW_TSV lines are "round<TAB>target<TAB>metric<TAB>value". Per target and
+metric the median over rounds is used. Writes OUT_BASE.md and OUT_BASE.json
+and prints the markdown to stdout. Exit status: 0 (checks are reported, not
+enforced; run.sh decides what to do with them).
+"""
+import json
+import statistics
+import sys
+
+TARGETS = ["direct", "nginx", "switchyard"]
+
+# (metric key, label, format) in table order. Derived metrics are added below.
+ROWS = [
+    ("rps", "Throughput, non-streaming, 64 conns (req/s)", "{:,.0f}"),
+    ("rps_errors", "  errors during throughput run", "{:.0f}"),
+    ("lat_p50_us", "Latency p50 at fixed rate (us)", "{:.0f}"),
+    ("lat_p99_us", "Latency p99 at fixed rate (us)", "{:.0f}"),
+    ("added_p50_us", "  added over direct, p50 (us)", "{:.0f}"),
+    ("added_p99_us", "  added over direct, p99 (us)", "{:.0f}"),
+    ("lat_rate", "  achieved rate (req/s)", "{:.0f}"),
+    ("lat_failed", "  failed requests", "{:.0f}"),
+    ("lat_machine_busy_pct", "  whole machine busy during the run (%)", "{:.0f}"),
+    ("stream_rps", "Streaming, 50-chunk SSE, 64 conns (resp/s)", "{:,.0f}"),
+    ("stream_errors", "  errors during streaming run", "{:.0f}"),
+    ("ttfb_p50_us", "Time to first chunk, unloaded, p50 (us)", "{:.0f}"),
+    ("ttfb_p90_us", "  p90 (us)", "{:.0f}"),
+    ("ttfb_hdr_p50_us", "  time to response headers, p50 (us)", "{:.0f}"),
+    ("stream_events", "  SSE events per response", "{:.0f}"),
+    ("ttfb_machine_busy_pct", "  whole machine busy during the probe (%)", "{:.0f}"),
+    ("cpu_us_per_req", "CPU per request, target process (us)", "{:.1f}"),
+    ("mock_cpu_us_per_req", "  mock upstream CPU per request (us)", "{:.1f}"),
+    ("rss_idle_kb", "RSS idle after start (KiB)", "{:,.0f}"),
+    ("rss_conns_kb", "RSS with idle keep-alive conns (KiB)", "{:,.0f}"),
+    ("conns_alive", "  idle conns still open at measurement", "{:.0f}"),
+    ("kb_per_conn", "  KiB per idle connection", "{:.1f}"),
+    ("rss_after_load_kb", "RSS idle after the load runs (KiB)", "{:,.0f}"),
+]
+# Floor for nginx's added latency when used as a denominator: h2load reports
+# whole microseconds and loopback noise is of that order.
+ADDED_FLOOR_US = 10.0
+MB30_KIB = 30e6 / 1024  # "under 30 MB", decimal MB, in KiB as /proc reports
+
+
+def load(raw_path):
+    vals = {}
+    with open(raw_path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 4:
+                continue
+            _, target, metric, value = parts
+            try:
+                vals.setdefault(target, {}).setdefault(metric, []).append(float(value))
+            except ValueError:
+                pass
+    return vals
+
+
+def main():
+    raw_path, meta_path, out_base = sys.argv[1:4]
+    with open(meta_path) as f:
+        meta = json.load(f)
+    raw = load(raw_path)
+    med = {t: {m: statistics.median(v) for m, v in ms.items()} for t, ms in raw.items()}
+    d = med.get("direct", {})
+    for t in ("nginx", "switchyard"):
+        m = med.get(t)
+        if not m:
+            continue
+        for p in ("p50", "p99"):
+            if f"lat_{p}_us" in m and f"lat_{p}_us" in d:
+                m[f"added_{p}_us"] = m[f"lat_{p}_us"] - d[f"lat_{p}_us"]
+    for t, m in med.items():
+        base = m.get("rss_pre_conns_kb", m.get("rss_idle_kb"))
+        if "rss_conns_kb" in m and base is not None and m.get("conns_opened"):
+            m["kb_per_conn"] = (m["rss_conns_kb"] - base) / m["conns_opened"]
+
+    ng, sy = med.get("nginx", {}), med.get("switchyard", {})
+    fake = meta.get("fake_switchyard", False)
+    sy_label = "switchyard (FAKE: 2nd nginx)" if fake else "switchyard"
+
+    def ratio(metric):
+        if metric in ng and metric in sy and ng[metric]:
+            return sy[metric] / ng[metric]
+        return None
+
+    checks = []
+
+    def check(name, value, limit, ok, note=""):
+        checks.append({"check": name, "value": value, "limit": limit,
+                       "pass": bool(ok) if ok is not None else None, "note": note})
+
+    def ratio_check(name, metric, op, limit):
+        r = ratio(metric)
+        if r is None:
+            check(name, None, f"{op} {limit}x nginx", None, "not measured")
+        else:
+            check(name, round(r, 3), f"{op} {limit}x nginx", r >= limit if op == ">=" else r <= limit)
+
+    ratio_check("throughput (req/s) vs nginx", "rps", ">=", 0.8)
+    for p in ("p50", "p99"):
+        key = f"added_{p}_us"
+        if key in ng and key in sy:
+            base = max(ng[key], ADDED_FLOOR_US)
+            r = sy[key] / base
+            check(f"added latency {p} vs nginx's added", round(r, 3), "<= 1.25x nginx",
+                  r <= 1.25, f"switchyard adds {sy[key]:.0f} us, nginx {ng[key]:.0f} us"
+                  + (f" (floored to {ADDED_FLOOR_US:.0f})" if ng[key] < ADDED_FLOOR_US else ""))
+        else:
+            check(f"added latency {p} vs nginx's added", None, "<= 1.25x nginx", None, "not measured")
+    ratio_check("streaming (resp/s) vs nginx", "stream_rps", ">=", 0.9)
+    ratio_check("time to first chunk vs nginx", "ttfb_p50_us", "<=", 1.25)
+    ratio_check("CPU per request vs nginx", "cpu_us_per_req", "<=", 1.5)
+    if "rss_idle_kb" in sy:
+        check("RSS idle < 30 MB", sy["rss_idle_kb"], f"< {MB30_KIB:,.0f} KiB", sy["rss_idle_kb"] < MB30_KIB)
+    else:
+        check("RSS idle < 30 MB", None, "< 30 MB", None, "not measured")
+    if "kb_per_conn" in sy:
+        ok = sy["kb_per_conn"] < 20 and sy.get("conns_alive", 0) >= sy.get("conns_opened", 1)
+        check("RSS per idle conn < 20 KiB", round(sy["kb_per_conn"], 2), "< 20 KiB", ok,
+              f"{sy.get('conns_alive', 0):.0f}/{sy.get('conns_opened', 0):.0f} conns alive")
+    else:
+        check("RSS per idle conn < 20 KiB", None, "< 20 KiB", None, "not measured")
+    if sy:
+        errs = sum(sy.get(k, 0) for k in ("rps_errors", "stream_errors", "lat_failed"))
+        check("no failed requests", errs, "== 0", errs == 0)
+    soak = meta.get("soak")
+    if soak:
+        first, last, mx = soak["rss_first_kb"], soak["rss_last_kb"], soak["rss_max_kb"]
+        allow = max(2048, 0.05 * first)
+        check(f"RSS flat over {soak['seconds']} s soak", last - first, f"growth <= {allow:.0f} KiB",
+              last - first <= allow and soak.get("failed", 0) == 0,
+              f"first {first:.0f}, last {last:.0f}, max {mx:.0f} KiB; "
+              f"{soak.get('requests', 0):.0f} requests, {soak.get('failed', 0):.0f} failed")
+
+    # Markdown.
+    out = []
+    out.append(f"# Switchyard benchmark {meta.get('timestamp', '')}")
+    out.append("")
+    if fake:
+        out.append("**PLUMBING TEST: the switchyard column is a second nginx, not Switchyard. "
+                   "Not a result.**")
+        out.append("")
+    out.append(f"- machine: {meta.get('machine', '?')}")
+    out.append(f"- commit: {meta.get('commit', '?')} ({meta.get('build', '?')} build); mode: {meta.get('mode', '?')}; rounds: {meta.get('rounds', 1)}")
+    out.append(f"- threads: gateway {meta.get('threads')}, nginx workers {meta.get('threads')}, "
+               f"mock {meta.get('mock_threads')}; load: wrk -t{meta.get('wrk_threads')}, "
+               f"h2load at {meta.get('lat_rate')} req/s on {meta.get('lat_conns')} conns")
+    out.append(f"- every benchmark process at nice {meta.get('nice', 0)}; no CPU pinning")
+    out.append(f"- load average at start / end: {meta.get('loadavg_start', '?')} / {meta.get('loadavg_end', '?')}")
+    busy = [m.get(k) for m in med.values() for k in ("lat_machine_busy_pct", "ttfb_machine_busy_pct")]
+    busy = [b for b in busy if b is not None]
+    if busy and max(busy) > 25:
+        out.append(f"- **the machine was busy with other work during the low-load runs (up to {max(busy):.0f}% "
+                   "of both cores): wake-up delays then swamp the tens of microseconds a proxy adds, so the "
+                   "latency and first-chunk ratios are unreliable; rerun with --wait-idle 120 when it is quiet**")
+    out.append("")
+    out.append(f"| metric | mock direct | nginx | {sy_label} | switchyard / nginx |")
+    out.append("| --- | ---: | ---: | ---: | ---: |")
+    for key, label, fmt in ROWS:
+        if not any(key in med.get(t, {}) for t in TARGETS):
+            continue
+        cells = []
+        for t in TARGETS:
+            v = med.get(t, {}).get(key)
+            cells.append(fmt.format(v) if v is not None else "-")
+        r = ratio(key)
+        rs = f"{r:.2f}x" if r is not None and not key.endswith(("errors", "failed", "alive", "events")) else ""
+        label = label.replace("idle keep-alive conns", f"{meta.get('idle_conns')} idle keep-alive conns")
+        out.append(f"| {label} | " + " | ".join(cells) + f" | {rs} |")
+    out.append("")
+    out.append("| target from issue 2 | measured | limit | result |")
+    out.append("| --- | ---: | ---: | --- |")
+    for c in checks:
+        v = "-" if c["value"] is None else (f"{c['value']:,}" if isinstance(c["value"], (int, float)) else c["value"])
+        res = "n/a" if c["pass"] is None else ("PASS" if c["pass"] else "FAIL")
+        note = f" ({c['note']})" if c["note"] else ""
+        out.append(f"| {c['check']}{note} | {v} | {c['limit']} | {res} |")
+    if soak:
+        out.append("")
+        out.append(f"Soak: {soak['seconds']} s at {soak.get('rate', '?')} req/s non-streaming + "
+                   f"{soak.get('stream_rate', '?')} streams/s; RSS samples every 10 s (KiB): "
+                   + ", ".join(f"{x:.0f}" for x in soak.get("samples_kb", [])))
+    md = "\n".join(out) + "\n"
+    with open(out_base + ".md", "w") as f:
+        f.write(md)
+    with open(out_base + ".json", "w") as f:
+        json.dump({"meta": meta, "results": med, "raw": raw, "checks": checks}, f, indent=2, sort_keys=True)
+        f.write("\n")
+    sys.stdout.write(md)
+
+
+if __name__ == "__main__":
+    main()
