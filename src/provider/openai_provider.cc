@@ -119,7 +119,8 @@ upstream::HttpRequest OpenAiProvider::BuildRequest(const ProviderCall& call) {
 
 boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall call, ResponseSink& sink) {
   ProviderOutcome outcome;
-  auto [err, resp] = co_await call.http->Send(BuildRequest(call), call.cancel);
+  upstream::HttpRequest request = BuildRequest(call);
+  auto [err, resp] = co_await call.http->Send(std::move(request), call.cancel);
   if (err) {
     if (err.kind == upstream::HttpErrorKind::kCancelled) {
       outcome.client_gone = true;

@@ -53,10 +53,9 @@ Gateway::Gateway(config::Config config)
       auth_(config_.server.auth, config_.keys),
       started_at_(UnixNow()) {}
 
-boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body, std::string content_type) {
+boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body) {
   ResponseHead head;
   head.status = status;
-  head.content_type = std::move(content_type);
   head.content_length = body.size();
   if (co_await sink.Begin(std::move(head))) {
     if (co_await sink.Write(body)) co_await sink.End();
@@ -73,6 +72,15 @@ boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const Gatewa
   if (co_await sink.Begin(std::move(head))) {
     if (co_await sink.Write(body)) co_await sink.End();
   }
+}
+
+std::string Gateway::ModelBody(const std::string& id) const {
+  for (const auto& m : router_.models()) {
+    if (m.id == id) return openai::ModelObject({m.id, m.provider}, started_at_);
+  }
+  auto resolved = router_.Resolve(id);  // provider/model names are valid too
+  if (auto* r = std::get_if<Route>(&resolved)) return openai::ModelObject({id, r->provider->id()}, started_at_);
+  return "";
 }
 
 std::string Gateway::RootBody() const {
@@ -120,52 +128,58 @@ boost::asio::awaitable<void> Gateway::HandleHealth(ResponseSink& sink) {
 boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx) {
   RouteMatch route = MatchRoute(request.method, request.target);
   if (route.endpoint == Endpoint::kNotFound) {
-    co_await SendError(sink, Error(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method) + " " +
-                                                             std::string(request.target.substr(0, 200))));
+    GatewayError error = Error(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method) + " " +
+                                                         std::string(request.target.substr(0, 200)));
+    co_await SendError(sink, error);
     co_return;
   }
   if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(route.endpoint) &&
       !auth_.Check(request.authorization, request.x_api_key)) {
     bool none = Authenticator::PresentedKey(request.authorization, request.x_api_key).empty();
-    co_await SendError(sink, Error(ErrorCode::kUnauthorized,
-                                   none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
-                                        : "Incorrect API key provided."));
+    GatewayError error =
+        Error(ErrorCode::kUnauthorized, none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
+                                             : "Incorrect API key provided.");
+    co_await SendError(sink, error);
     co_return;
   }
+  // GCC 12 destroys temporaries that live across a co_await twice: every
+  // argument below is a named local, never a temporary object.
   switch (route.endpoint) {
-    case Endpoint::kMethodNotAllowed:
-      co_await SendError(sink, Error(ErrorCode::kMethodNotAllowed,
-                                     "Method " + std::string(request.method) + " is not allowed on this endpoint."));
+    case Endpoint::kMethodNotAllowed: {
+      GatewayError error =
+          Error(ErrorCode::kMethodNotAllowed, "Method " + std::string(request.method) + " is not allowed on this endpoint.");
+      co_await SendError(sink, error);
       co_return;
-    case Endpoint::kRoot:
-      co_await SendBody(sink, 200, RootBody());
+    }
+    case Endpoint::kRoot: {
+      std::string body = RootBody();
+      co_await SendBody(sink, 200, std::move(body));
       co_return;
+    }
     case Endpoint::kHealth:
       co_await HandleHealth(sink);
       co_return;
-    case Endpoint::kReadiness:
-      co_await SendBody(sink, draining() ? 503 : 200,
-                        draining() ? "{\"status\":\"shutting_down\"}" : "{\"status\":\"ready\"}");
+    case Endpoint::kReadiness: {
+      const bool ready = !draining();
+      std::string body = ready ? "{\"status\":\"ready\"}" : "{\"status\":\"shutting_down\"}";
+      co_await SendBody(sink, ready ? 200 : 503, std::move(body));
       co_return;
+    }
     case Endpoint::kListModels: {
       std::vector<openai::ModelEntry> entries;
       for (const auto& m : router_.models()) entries.push_back({m.id, m.provider});
-      co_await SendBody(sink, 200, openai::ModelList(entries, started_at_));
+      std::string body = openai::ModelList(entries, started_at_);
+      co_await SendBody(sink, 200, std::move(body));
       co_return;
     }
     case Endpoint::kGetModel: {
-      std::string id = PercentDecode(route.param);
-      for (const auto& m : router_.models()) {
-        if (m.id == id) {
-          co_await SendBody(sink, 200, openai::ModelObject({m.id, m.provider}, started_at_));
-          co_return;
-        }
-      }
-      auto resolved = router_.Resolve(id);  // provider/model names are valid too
-      if (auto* r = std::get_if<Route>(&resolved)) {
-        co_await SendBody(sink, 200, openai::ModelObject({id, r->provider->id()}, started_at_));
+      std::string body = ModelBody(PercentDecode(route.param));
+      if (body.empty()) {
+        auto resolved = router_.Resolve(PercentDecode(route.param));
+        GatewayError error = std::get<GatewayError>(resolved);
+        co_await SendError(sink, error);
       } else {
-        co_await SendError(sink, std::get<GatewayError>(resolved));
+        co_await SendBody(sink, 200, std::move(body));
       }
       co_return;
     }
@@ -210,7 +224,8 @@ boost::asio::awaitable<void> Gateway::HandleInference(Operation op, GatewayReque
     co_await SendError(sink, *outcome.error);
   } else if (req.stream) {
     // Mid-stream failure: tell the client in-band, then end the stream.
-    if (co_await sink.Write(openai::ErrorEvent(*outcome.error))) co_await sink.End();
+    std::string event = openai::ErrorEvent(*outcome.error);
+    if (co_await sink.Write(event)) co_await sink.End();
   } else {
     sink.Abort();  // a body of announced length cannot be completed
   }

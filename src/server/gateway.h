@@ -65,6 +65,8 @@ class Gateway {
                                                RequestContext& ctx);
   boost::asio::awaitable<void> HandleHealth(ResponseSink& sink);
   std::string RootBody() const;
+  // GET /v1/models/{id}: the model object, or "" when the model is unknown.
+  std::string ModelBody(const std::string& id) const;
 
   config::Config config_;
   ProviderRegistry providers_;
@@ -75,7 +77,7 @@ class Gateway {
 };
 
 // Writes a complete response with a body of known length.
-boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body,
-                                      std::string content_type = "application/json");
+// Writes a complete JSON response.
+boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body);
 
 }  // namespace sy

@@ -174,7 +174,27 @@ void WatchForDisconnect(asio::ip::tcp::socket& socket, const std::shared_ptr<Dis
 // An error response for a request that could not be read, then close.
 asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, ErrorCode code, std::string message) {
   ClientSink sink(stream, /*keep_alive=*/false, std::chrono::seconds(5));
-  co_await Gateway::SendError(sink, GatewayError{code, std::move(message), std::nullopt, std::nullopt});
+  GatewayError error{code, std::move(message), std::nullopt, std::nullopt};
+  co_await Gateway::SendError(sink, error);
+}
+
+// The answer for a request that failed to read, or nullopt when the client
+// simply went away (or was too slow) and deserves no answer.
+std::optional<std::pair<ErrorCode, std::string>> Rejection(const error_code& ec, const config::ServerConfig& cfg,
+                                                           std::string_view malformed_prefix) {
+  if (ec == http::error::header_limit) {
+    return std::pair{ErrorCode::kHeadersTooLarge,
+                     "Request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes."};
+  }
+  if (ec == http::error::body_limit) {
+    return std::pair{ErrorCode::kPayloadTooLarge,
+                     "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes."};
+  }
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == beast::error::timeout ||
+      ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+    return std::nullopt;
+  }
+  return std::pair{ErrorCode::kBadRequest, std::string(malformed_prefix) + ec.message()};
 }
 
 // Reads one request and answers it. Returns false when the connection must close.
@@ -188,15 +208,8 @@ asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& bu
   stream.expires_after(std::chrono::seconds(cfg.header_timeout_s));
   co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    if (ec == http::error::header_limit) {
-      co_await RejectAndClose(stream, ErrorCode::kHeadersTooLarge,
-                              "Request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes.");
-    } else if (ec == http::error::body_limit) {
-      co_await RejectAndClose(stream, ErrorCode::kPayloadTooLarge,
-                              "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.");
-    } else if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
-               ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
-      co_await RejectAndClose(stream, ErrorCode::kBadRequest, "Malformed HTTP request: " + ec.message());
+    if (auto rejection = Rejection(ec, cfg, "Malformed HTTP request: ")) {
+      co_await RejectAndClose(stream, rejection->first, std::move(rejection->second));
     }
     co_return false;
   }
@@ -210,12 +223,8 @@ asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& bu
   co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   stream.expires_never();
   if (ec) {
-    if (ec == http::error::body_limit) {
-      co_await RejectAndClose(stream, ErrorCode::kPayloadTooLarge,
-                              "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.");
-    } else if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
-               ec != asio::error::connection_reset) {
-      co_await RejectAndClose(stream, ErrorCode::kBadRequest, "Malformed HTTP request body: " + ec.message());
+    if (auto rejection = Rejection(ec, cfg, "Malformed HTTP request body: ")) {
+      co_await RejectAndClose(stream, rejection->first, std::move(rejection->second));
     }
     co_return false;
   }
