@@ -31,6 +31,10 @@ namespace {
 constexpr uint32_t kHeaderLimit = 64 * 1024;
 constexpr size_t kReadSize = 16 * 1024;  // most a body read asks the socket for
 constexpr auto kMaxIdleAge = std::chrono::seconds(90);
+// A connection idle for less than this is reused without the liveness peek
+// (a syscall): servers do not close keep-alive connections that quickly, and
+// if one did, the request is retried on a fresh connection anyway.
+constexpr auto kPeekAfterIdle = std::chrono::seconds(1);
 // Over TLS each buffer of a gather write becomes its own record, so bodies up
 // to this size are copied behind the header block and sent as one.
 constexpr size_t kTlsInlineBodyLimit = 256 * 1024;
@@ -242,7 +246,8 @@ std::shared_ptr<Connection> BeastHttpClient::Impl::TakeIdle(Pool& pool) {
   while (!pool.idle.empty()) {
     std::shared_ptr<Connection> conn = std::move(pool.idle.back());
     pool.idle.pop_back();
-    if (now - conn->idle_since < kMaxIdleAge && conn->LooksReusable()) return conn;
+    const auto idle = now - conn->idle_since;
+    if (idle < kMaxIdleAge && (idle < kPeekAfterIdle || conn->LooksReusable())) return conn;
     conn->Close();
   }
   return nullptr;

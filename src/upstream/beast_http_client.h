@@ -6,10 +6,11 @@
 // connections are reused newest first; at most request.max_idle_connections
 // stay idle per pool. A connection returns to its pool when its response body
 // has been read to the end and both sides allow keep-alive; a cancelled, timed
-// out, failed or abandoned (destroyed before done) response closes it. Idle
-// connections are checked with one non-blocking peek before reuse and dropped
-// after 90 s idle. If a reused connection turns out dead before any response
-// byte arrives, the request is sent once more on a fresh connection.
+// out, failed or abandoned (destroyed before done) response closes it. An idle
+// connection is dropped after 90 s; one idle for over 1 s is checked with a
+// non-blocking peek (EOF, reset or stray bytes: dropped) before reuse. If a
+// reused connection turns out dead (write fails, or EOF/reset before any
+// response byte), the request is sent once more on a fresh connection.
 //
 // Timeouts: connect_timeout bounds DNS + TCP connect + CONNECT + TLS handshake;
 // read_timeout bounds each wait for response bytes (headers, then each body

@@ -5,7 +5,7 @@
 // incrementally so that streams are forwarded as they arrive.
 //
 // Implementations: BeastHttpClient (beast_http_client.h) for real traffic,
-// FakeHttpClient (tests/unit/fake_http_client.h) for tests.
+// FakeHttpClient (tests/unit/upstream/fake_http_client.h) for tests.
 #pragma once
 
 #include <chrono>
@@ -62,6 +62,11 @@ class HttpResponse {
   // Appends the next piece of body (de-chunked) to *out. Sets *done when the
   // body is complete; the connection then returns to its pool. On error the
   // connection is closed. Pieces are handed on as soon as they arrive.
+  // Details: the last piece may come with *done set in the same call; a call
+  // appends at least one byte unless it sets *done or fails; after *done,
+  // calls return at once with *done set; after an error, calls repeat it.
+  // One call at a time. A response destroyed before *done closes its
+  // connection (it is not reused).
   virtual boost::asio::awaitable<HttpError> ReadSome(std::string* out, bool* done) = 0;
 
   // Reads the rest of the body into *out (at most max_bytes).

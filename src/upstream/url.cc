@@ -145,9 +145,9 @@ std::optional<Url> ParseUrl(std::string_view text, bool default_http) {
     url.query = std::string(tail.substr(q + 1));
   }
   if (path.empty()) {
-    url.path = "/";
+    url.path.push_back('/');  // not `= "/"`: GCC 12 -O3 warns falsely (-Wrestrict)
   } else {
-    url.path = std::string(path);
+    url.path.assign(path);
   }
   return url;
 }
