@@ -37,7 +37,7 @@ constexpr auto kMaxIdleAge = std::chrono::seconds(90);
 constexpr auto kPeekAfterIdle = std::chrono::seconds(1);
 // Over TLS each buffer of a gather write becomes its own record, so bodies up
 // to this size are copied behind the header block and sent as one.
-constexpr size_t kTlsInlineBodyLimit = 256 * 1024;
+constexpr size_t kTlsInlineBodyLimit = 64 * 1024;
 // Parsed routes are cached by URL; a client sending to ever-new URLs (a query
 // string per request) just rebuilds the cache now and then.
 constexpr size_t kMaxRoutes = 1024;
@@ -55,7 +55,7 @@ struct AppendBody {
     void init(const boost::optional<std::uint64_t>&, error_code& ec) { ec = {}; }
     template <class ConstBufferSequence>
     size_t put(const ConstBufferSequence& buffers, error_code& ec) {
-      if (body_ == nullptr) {  // no ReadSome in progress; cannot happen with eager off
+      if (body_ == nullptr) {  // no ReadSome in progress: cannot happen (header reads stop before the body)
         ec = net::error::no_buffer_space;
         return 0;
       }
@@ -137,8 +137,6 @@ class CancelRegistration {
   size_t slot_ = 0;
 };
 
-}  // namespace
-
 // Idle connections for one (scheme, host, port, proxy, ca_file).
 struct Pool {
   std::string peer;  // "host:port" of the origin, for messages
@@ -155,6 +153,8 @@ struct Route {
   // a proxy with credentials, "Proxy-Authorization: ...\r\n".
   std::string line_tail;
 };
+
+}  // namespace
 
 struct BeastHttpClient::Impl {
   Impl(net::any_io_executor e, ProxySettings p) : ex(std::move(e)), proxy(std::move(p)) {}
@@ -287,8 +287,6 @@ HttpError SerializeRequest(const HttpRequest& request, const Route& route, bool 
   if (inline_body) out->append(request.body);
   return {};
 }
-
-}  // namespace
 
 // A response being read from one connection.
 class BeastResponse final : public HttpResponse {
@@ -439,8 +437,6 @@ net::awaitable<HttpError> BeastResponse::ReadSome(std::string* out, bool* done) 
   }
   co_return HttpError{};
 }
-
-namespace {
 
 using Result = std::pair<HttpError, std::unique_ptr<HttpResponse>>;
 Result Failure(HttpError err) { return Result{std::move(err), std::unique_ptr<HttpResponse>()}; }

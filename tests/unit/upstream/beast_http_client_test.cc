@@ -117,6 +117,24 @@ TEST_F(BeastClientTest, BodiesHaveNoSizeLimit) {
   });
 }
 
+TEST_F(BeastClientTest, LargeRequestBodyIsSentWhole) {
+  const std::string big(16 << 20, 'b');  // more than a socket buffer takes at once
+  size_t received = 0;
+  TestServer server(ioc_, [&](TestConn& c) -> net::awaitable<void> {
+    auto req = co_await c.ReadRequest();
+    if (req) received = req->body.size();
+    co_await c.Write(kHello);
+    co_await c.WaitClosed();
+  });
+  Run([&]() -> net::awaitable<void> {
+    HttpRequest req = Req(server.url());
+    req.body = big;
+    std::string body;
+    EXPECT_EQ(co_await Fetch(std::move(req), &body), 200);
+  });
+  EXPECT_EQ(received, big.size());
+}
+
 TEST_F(BeastClientTest, GetWithoutBodySendsNoContentLength) {
   std::optional<RawRequest> seen;
   TestServer server(ioc_, [&](TestConn& c) -> net::awaitable<void> {
