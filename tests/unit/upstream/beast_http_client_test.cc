@@ -574,6 +574,18 @@ TEST_F(BeastClientTest, GarbageIsAProtocolError) {
   });
 }
 
+TEST_F(BeastClientTest, HeaderBlockOver64KiBIsAProtocolError) {
+  TestServer server(ioc_, [&](TestConn& c) -> net::awaitable<void> {
+    co_await c.ReadRequest();
+    co_await c.Write("HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'a') + "\r\nContent-Length: 0\r\n\r\n");
+    co_await c.WaitClosed();
+  });
+  Run([&]() -> net::awaitable<void> {
+    auto [err, resp] = co_await client_->Send(Req(server.url()), nullptr);
+    EXPECT_EQ(err.kind, HttpErrorKind::kProtocol) << err.message;
+  });
+}
+
 TEST_F(BeastClientTest, ReadAllStopsAtItsLimit) {
   TestServer server(ioc_, [&](TestConn& c) -> net::awaitable<void> {
     co_await c.ReadRequest();
