@@ -21,7 +21,8 @@ trap 'rm -rf "$logs"' EXIT
 
 # ---- unit tests
 echo "== unit tests (build-asan)"
-if ctest --test-dir build-asan --output-on-failure 2>&1 | tee "$logs/ctest.log"; then :; else status=1; fi
+# --timeout: a hung test fails after 120 s instead of stalling the run (ctest's default is 1500 s).
+if ctest --test-dir build-asan --output-on-failure --timeout 120 2>&1 | tee "$logs/ctest.log"; then :; else status=1; fi
 # "100% tests passed, 0 tests failed out of 42"
 if summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/ctest.log" | tail -1); then
   unit_failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")

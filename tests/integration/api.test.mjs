@@ -199,16 +199,4 @@ describe('HTTP/1.1 handling', () => {
       assert.equal(JSON.parse(r.body).choices[0].message.content, 'Hello from mock');
     }
   });
-
-  test('a huge header block is refused with 431 or a closed connection', async () => {
-    const huge = `X-Huge: ${'a'.repeat(256 * 1024)}\r\n`;
-    const { data, closed } = await rawExchange(stack.gateway.port, request(huge));
-    const status = data ? parseHttpResponses(data)[0]?.status : undefined;
-    assert.ok(status === 431 || (status === undefined && closed), `status ${status}, closed ${closed}: ${data.slice(0, 200)}`);
-  });
-
-  test('the gateway still serves after the huge header', async () => {
-    const res = await client.chat.completions.create({ model: 'gpt-4', messages });
-    assert.equal(res.choices[0].message.content, 'Hello from mock');
-  });
 });
