@@ -14,7 +14,7 @@
 #   --quick            short durations, 1,000 idle conns instead of 5,000
 #   --soak SECONDS     add the soak run (default off)
 #   --rounds N         rounds of load measurements, alternating the order of
-#                      the targets; medians are reported (default 3, quick 1)
+#                      the targets; medians are reported (default 5, quick 1)
 #   --threads N        gateway threads and nginx workers (default 2)
 #   --mock-threads N   mock upstream threads (default 1)
 #   --targets LIST     comma list of direct,nginx,switchyard (default all)
@@ -31,7 +31,8 @@
 #   --fake-switchyard  plumbing test only: a second nginx in the switchyard
 #                      slot; the report is marked FAKE. Never a result.
 # Environment: BUILD_DIR (default build/) is where the binaries are built and
-# found; SWITCHYARD_BIN, MOCK_BIN point at binaries to use as they are.
+# found; SWITCHYARD_BIN, MOCK_BIN point at binaries to use as they are;
+# BENCH_COMMIT labels the report when those were built from another tree.
 #
 # Everything listens on and talks to 127.0.0.1 only, on ports picked at run
 # time; every process started here is killed on exit.
@@ -63,13 +64,14 @@ while [ $# -gt 0 ]; do
 done
 
 # Durations (seconds) and load shapes. Same parameters for every target.
-# The full run measures in 3 rounds, alternating the order of the targets,
-# and reports per-target medians: the machine is shared, and a burst of
-# someone else's work then spoils one round of one target, not the result.
+# The full run measures in 5 short rounds, alternating the order of the
+# targets; nginx and Switchyard always run back to back, each ratio is taken
+# within a round and the median over rounds is reported. The machine is
+# shared: a burst of someone else's work then spoils one round, not the result.
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1} WARM=1 TPUT=3 LAT=4 LAT_WARM=1 STREAM=3 TTFB_N=50 IDLE_CONNS=${IDLE_CONNS:-1000}
 else
-  ROUNDS=${ROUNDS:-3} WARM=2 TPUT=6 LAT=6 LAT_WARM=1 STREAM=6 TTFB_N=200 IDLE_CONNS=${IDLE_CONNS:-5000}
+  ROUNDS=${ROUNDS:-5} WARM=1 TPUT=4 LAT=5 LAT_WARM=1 STREAM=4 TTFB_N=100 IDLE_CONNS=${IDLE_CONNS:-5000}
 fi
 CONNS=64          # wrk connections, throughput and streaming
 WRK_THREADS=2     # wrk threads (the machine has 2 cores)
@@ -520,6 +522,7 @@ mkdir -p "$BENCH/results"
 MACHINE="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB RAM, Linux $(uname -r)"
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
 [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && COMMIT="$COMMIT (dirty tree)"
+COMMIT=${BENCH_COMMIT:-$COMMIT}
 TOOLS="$(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); h2load $(h2load --version | awk '{print $NF}')"
 python3 - "$TMP/meta.json" "$MACHINE" "$COMMIT" "$TOOLS" "$(cut -d' ' -f1-3 /proc/loadavg)" "$SOAK_JSON" <<PY
 import json, sys
