@@ -178,7 +178,8 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
     head.headers.emplace_back("Cache-Control", "no-cache");
     head.headers.emplace_back("X-Accel-Buffering", "no");
   }
-  if (!co_await sink.Begin(std::move(head))) {
+  const bool begun = co_await sink.Begin(std::move(head));
+  if (!begun) {
     call.cancel->Cancel();
     outcome.client_gone = true;
     co_return outcome;
@@ -205,7 +206,9 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
       co_return outcome;
     }
     if (events) events->Feed(piece);
-    if (!piece.empty() && !co_await sink.Write(piece)) {
+    if (piece.empty()) continue;
+    const bool written = co_await sink.Write(piece);
+    if (!written) {
       call.cancel->Cancel();
       outcome.client_gone = true;
       co_return outcome;
@@ -218,7 +221,8 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
                                  "Provider '" + config_.id + "' ended the stream early.", std::nullopt, std::nullopt};
     co_return outcome;
   }
-  if (!co_await sink.End()) outcome.client_gone = true;
+  const bool ended = co_await sink.End();
+  outcome.client_gone = !ended;
   co_return outcome;
 }
 

@@ -44,6 +44,14 @@ std::string PercentDecode(std::string_view in) {
   return out;
 }
 
+// Begin + Write + End. (GCC 12 miscompiles co_await used directly as an if
+// or while condition, so results are stored first, here and everywhere.)
+boost::asio::awaitable<void> WriteWhole(ResponseSink& sink, ResponseHead head, const std::string& body) {
+  bool alive = co_await sink.Begin(std::move(head));
+  if (alive) alive = co_await sink.Write(body);
+  if (alive) co_await sink.End();
+}
+
 }  // namespace
 
 Gateway::Gateway(config::Config config)
@@ -57,9 +65,7 @@ boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::strin
   ResponseHead head;
   head.status = status;
   head.content_length = body.size();
-  if (co_await sink.Begin(std::move(head))) {
-    if (co_await sink.Write(body)) co_await sink.End();
-  }
+  co_await WriteWhole(sink, std::move(head), body);
 }
 
 boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const GatewayError& error) {
@@ -69,9 +75,7 @@ boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const Gatewa
   head.content_length = body.size();
   if (error.retry_after) head.headers.emplace_back("Retry-After", *error.retry_after);
   if (error.code == ErrorCode::kUnauthorized) head.headers.emplace_back("WWW-Authenticate", "Bearer");
-  if (co_await sink.Begin(std::move(head))) {
-    if (co_await sink.Write(body)) co_await sink.End();
-  }
+  co_await WriteWhole(sink, std::move(head), body);
 }
 
 std::string Gateway::ModelBody(const std::string& id) const {
@@ -225,7 +229,8 @@ boost::asio::awaitable<void> Gateway::HandleInference(Operation op, GatewayReque
   } else if (req.stream) {
     // Mid-stream failure: tell the client in-band, then end the stream.
     std::string event = openai::ErrorEvent(*outcome.error);
-    if (co_await sink.Write(event)) co_await sink.End();
+    bool alive = co_await sink.Write(event);
+    if (alive) co_await sink.End();
   } else {
     sink.Abort();  // a body of announced length cannot be completed
   }

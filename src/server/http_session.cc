@@ -277,7 +277,8 @@ asio::awaitable<void> RunSession(asio::ip::tcp::socket socket, Worker& worker) {
         if (ec) break;
         buffer.commit(n);
       }
-      if (!co_await ServeOne(stream, buffer, worker)) break;
+      const bool keep_going = co_await ServeOne(stream, buffer, worker);
+      if (!keep_going) break;
       if (worker.draining()) break;
       if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
     }

@@ -95,6 +95,7 @@ class FakeHttpClient : public HttpClient {
  private:
   // Waits for `d` or until `cancel` fires, whichever is first.
   static boost::asio::awaitable<void> WaitForCancel(Cancellation* cancel, std::chrono::nanoseconds d) {
+    if (cancel && cancel->cancelled()) co_return;  // already cancelled: no wait
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
     size_t slot = cancel ? cancel->OnCancel([&timer] { timer.cancel(); }) : 0;
     boost::system::error_code ec;

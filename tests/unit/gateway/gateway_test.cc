@@ -1,0 +1,142 @@
+// Gateway::Handle end to end above the socket: routing, auth, front door,
+// model resolution and error shapes, with a FakeHttpClient upstream.
+#include "server/gateway.h"
+
+#include <gtest/gtest.h>
+
+#include "recording_sink.h"
+#include "run_awaitable.h"
+#include "upstream/fake_http_client.h"
+
+namespace sy {
+namespace {
+
+using upstream::FakeHttpClient;
+using upstream::FakeReply;
+
+config::Config TestConfig() {
+  config::Config c;
+  c.server.auth = config::AuthMode::kKeys;
+  c.keys = {{"dev", "sk-client"}};
+  config::ProviderConfig p;
+  p.id = "mock";
+  p.name = "Mock";
+  p.base_url = "http://127.0.0.1:9/v1";
+  p.keys = {{"k", "sk-up", 1}};
+  c.providers = {p};
+  c.models = {{"gpt-4", "mock/gpt-4o", "mock", "gpt-4o"}};
+  return c;
+}
+
+struct Harness {
+  boost::asio::io_context io;
+  Gateway gateway{TestConfig()};
+  FakeHttpClient http;
+  Cancellation cancel;
+  testing::RecordingSink sink;
+  int watched = 0;
+
+  void Call(std::string method, std::string target, std::string body, std::string auth = "Bearer sk-client") {
+    GatewayRequest req{method, target, auth, "", std::move(body)};
+    RequestContext ctx{&http, &cancel, [this] { ++watched; }};
+    testing::RunAwaitable(io, gateway.Handle(req, sink, ctx));
+  }
+};
+
+constexpr const char* kChat = R"({"model":"gpt-4","messages":[{"role":"user","content":"hi"}]})";
+
+TEST(Gateway, ChatGoesUpstreamAndWatchesTheClient) {
+  Harness h;
+  h.http.Push(FakeReply::Json(200, R"({"ok":true})"));
+  h.Call("POST", "/v1/chat/completions", kChat);
+  EXPECT_EQ(h.sink.head.status, 200);
+  EXPECT_EQ(h.sink.body, R"({"ok":true})");
+  EXPECT_EQ(h.watched, 1);
+  ASSERT_EQ(h.http.requests().size(), 1u);
+  EXPECT_NE(h.http.requests()[0].body.find("\"gpt-4o\""), std::string::npos);
+}
+
+TEST(Gateway, MissingAndWrongKeysAre401InOpenAiShape) {
+  Harness h;
+  h.Call("POST", "/v1/chat/completions", kChat, "");
+  EXPECT_EQ(h.sink.head.status, 401);
+  EXPECT_NE(h.sink.body.find("\"code\":\"invalid_api_key\""), std::string::npos);
+  EXPECT_NE(h.sink.body.find("Missing API key"), std::string::npos);
+  Harness h2;
+  h2.Call("GET", "/v1/models", "", "Bearer nope");
+  EXPECT_EQ(h2.sink.head.status, 401);
+  EXPECT_TRUE(h2.http.requests().empty());
+}
+
+TEST(Gateway, UnknownModelIs404ModelNotFound) {
+  Harness h;
+  h.Call("POST", "/v1/chat/completions", R"({"model":"nope","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(h.sink.head.status, 404);
+  EXPECT_NE(h.sink.body.find("\"code\":\"model_not_found\""), std::string::npos);
+  EXPECT_EQ(h.watched, 0);
+}
+
+TEST(Gateway, MalformedJsonIs400) {
+  Harness h;
+  h.Call("POST", "/v1/chat/completions", R"({"model":)");
+  EXPECT_EQ(h.sink.head.status, 400);
+  EXPECT_NE(h.sink.body.find("not valid JSON"), std::string::npos);
+}
+
+TEST(Gateway, UpstreamErrorsBecomeGatewayStatuses) {
+  Harness h;
+  auto reply = FakeReply::Json(429, "{}");
+  reply.headers.emplace_back("Retry-After", "3");
+  h.http.Push(reply);
+  h.Call("POST", "/v1/chat/completions", kChat);
+  EXPECT_EQ(h.sink.head.status, 429);
+  EXPECT_EQ(h.sink.Header("Retry-After"), "3");
+}
+
+TEST(Gateway, MidStreamFailureIsSentInBand) {
+  Harness h;
+  auto reply = FakeReply::Stream({"data: {}\n\n"});
+  reply.body_error = {upstream::HttpErrorKind::kClosed, "upstream closed"};
+  h.http.Push(reply);
+  h.Call("POST", "/v1/chat/completions",
+         R"({"model":"gpt-4","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(h.sink.head.status, 200);
+  ASSERT_EQ(h.sink.pieces.size(), 2u);
+  EXPECT_EQ(h.sink.pieces[1].rfind("data: {\"error\":", 0), 0u);
+  EXPECT_TRUE(h.sink.ended);
+}
+
+TEST(Gateway, HealthReadinessRootAndModels) {
+  Harness h;
+  h.Call("GET", "/health", "", "");
+  EXPECT_EQ(h.sink.head.status, 200);
+  EXPECT_NE(h.sink.body.find(R"("providers":[{"id":"mock","name":"Mock","healthy":true,"models_count":1}])"),
+            std::string::npos);
+  Harness r;
+  r.Call("GET", "/readiness", "", "");
+  EXPECT_EQ(r.sink.body, R"({"status":"ready"})");
+  r.gateway.BeginDrain();
+  testing::RecordingSink drained;
+  r.sink = drained;
+  r.Call("GET", "/readiness", "", "");
+  EXPECT_EQ(r.sink.head.status, 503);
+  Harness root;
+  root.Call("GET", "/", "", "");
+  EXPECT_NE(root.sink.body.find("\"name\":\"Switchyard\""), std::string::npos);
+  Harness m;
+  m.Call("GET", "/v1/models/mock%2Fgpt-4o-mini", "");
+  EXPECT_EQ(m.sink.head.status, 200);
+  EXPECT_NE(m.sink.body.find("\"id\":\"mock/gpt-4o-mini\""), std::string::npos);
+}
+
+TEST(Gateway, UnknownPathAndWrongMethod) {
+  Harness h;
+  h.Call("GET", "/v2/nothing", "", "");
+  EXPECT_EQ(h.sink.head.status, 404);
+  Harness m;
+  m.Call("DELETE", "/v1/chat/completions", "");
+  EXPECT_EQ(m.sink.head.status, 405);
+}
+
+}  // namespace
+}  // namespace sy

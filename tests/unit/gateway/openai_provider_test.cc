@@ -1,0 +1,178 @@
+// OpenAiProvider over a FakeHttpClient: what goes upstream, and how every
+// kind of upstream answer reaches the client.
+#include "provider/openai_provider.h"
+
+#include <gtest/gtest.h>
+
+#include "frontdoor/openai/openai_frontdoor.h"
+#include "recording_sink.h"
+#include "run_awaitable.h"
+#include "upstream/fake_http_client.h"
+
+namespace sy {
+namespace {
+
+using upstream::FakeHttpClient;
+using upstream::FakeReply;
+using upstream::HttpErrorKind;
+
+config::ProviderConfig Config() {
+  config::ProviderConfig p;
+  p.id = "up";
+  p.name = "Upstream";
+  p.base_url = "https://api.example.com/v1";
+  p.keys = {{"k1", "sk-upstream-1", 1}};
+  p.headers = {{"OpenAI-Organization", "org-1"}};
+  p.timeout_s = 42;
+  return p;
+}
+
+InternalRequest Request(bool stream) {
+  std::string body = std::string(R"({"model":"alias", "stream":)") + (stream ? "true" : "false") +
+                     R"(,"messages":[{"role":"user","content":"hi"}]})";
+  auto parsed = openai::ParseRequest(Operation::kChatCompletions, body);
+  return std::get<InternalRequest>(std::move(parsed));
+}
+
+struct Harness {
+  boost::asio::io_context io;
+  FakeHttpClient http;
+  OpenAiProvider provider{Config()};
+  testing::RecordingSink sink;
+  Cancellation cancel;
+
+  ProviderOutcome Forward(const InternalRequest& req) {
+    ProviderCall call{&req, "gpt-4o", &http, &cancel};
+    return testing::RunAwaitable(io, provider.Forward(std::move(call), sink));
+  }
+};
+
+TEST(OpenAiProvider, SendsRewrittenBodyWithProviderKeyAndHeaders) {
+  Harness h;
+  h.http.Push(FakeReply::Json(200, R"({"id":"x"})"));
+  auto req = Request(false);
+  auto outcome = h.Forward(req);
+  EXPECT_FALSE(outcome.error);
+  ASSERT_EQ(h.http.requests().size(), 1u);
+  const auto& sent = h.http.requests()[0];
+  EXPECT_EQ(sent.url, "https://api.example.com/v1/chat/completions");
+  EXPECT_EQ(sent.body, R"({"model":"gpt-4o", "stream":false,"messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(sent.read_timeout, std::chrono::seconds(42));
+  bool saw_auth = false, saw_org = false;
+  for (const auto& [name, value] : sent.headers) {
+    if (name == "Authorization") saw_auth = value == "Bearer sk-upstream-1";
+    if (name == "OpenAI-Organization") saw_org = value == "org-1";
+  }
+  EXPECT_TRUE(saw_auth);
+  EXPECT_TRUE(saw_org);
+  EXPECT_EQ(h.sink.head.status, 200);
+  EXPECT_EQ(h.sink.head.content_length, std::optional<size_t>(10));
+  EXPECT_EQ(h.sink.body, R"({"id":"x"})");
+  EXPECT_TRUE(h.sink.ended);
+}
+
+TEST(OpenAiProvider, StreamIsForwardedPieceByPiece) {
+  Harness h;
+  h.http.Push(FakeReply::Stream({"data: {\"a\":1}\n\n", "data: {\"a\":2}\n\n", "data: [DONE]\n\n"}));
+  auto outcome = h.Forward(Request(true));
+  EXPECT_FALSE(outcome.error);
+  ASSERT_EQ(h.sink.pieces.size(), 3u);
+  EXPECT_EQ(h.sink.pieces[1], "data: {\"a\":2}\n\n");
+  EXPECT_FALSE(h.sink.head.content_length.has_value());  // chunked to the client
+  EXPECT_EQ(h.sink.head.content_type, "text/event-stream");
+  EXPECT_EQ(h.sink.Header("Cache-Control"), "no-cache");
+  EXPECT_TRUE(h.sink.ended);
+}
+
+TEST(OpenAiProvider, StreamWithoutDoneIsAnError) {
+  Harness h;
+  h.http.Push(FakeReply::Stream({"data: {\"a\":1}\n\n"}));
+  auto outcome = h.Forward(Request(true));
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(outcome.error->code, ErrorCode::kProviderError);
+  EXPECT_TRUE(h.sink.started());
+  EXPECT_FALSE(h.sink.ended);
+}
+
+TEST(OpenAiProvider, RateLimitKeepsRetryAfter) {
+  Harness h;
+  auto reply = FakeReply::Json(429, R"({"error":{"message":"slow down"}})");
+  reply.headers.emplace_back("Retry-After", "7");
+  h.http.Push(reply);
+  auto outcome = h.Forward(Request(false));
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(outcome.error->code, ErrorCode::kRateLimited);
+  EXPECT_EQ(outcome.error->retry_after, std::optional<std::string>("7"));
+  EXPECT_NE(outcome.error->message.find("slow down"), std::string::npos);
+  EXPECT_FALSE(h.sink.started());
+  EXPECT_TRUE(h.provider.healthy());
+}
+
+TEST(OpenAiProvider, ServerErrorsAndBadCredentialsAre502) {
+  Harness h;
+  h.http.Push(FakeReply::Json(500, R"({"error":{"message":"kaboom"}})"));
+  auto outcome = h.Forward(Request(false));
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(outcome.error->code, ErrorCode::kProviderError);
+  EXPECT_NE(outcome.error->message.find("kaboom"), std::string::npos);
+
+  Harness h2;
+  h2.http.Push(FakeReply::Json(401, R"({"error":{"message":"bad key sk-upstream-1"}})"));
+  outcome = h2.Forward(Request(false));
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(outcome.error->code, ErrorCode::kProviderError);
+  // The upstream's words about our key are not repeated to the client.
+  EXPECT_EQ(outcome.error->message.find("sk-upstream-1"), std::string::npos);
+}
+
+TEST(OpenAiProvider, ClientErrorsPassThrough) {
+  Harness h;
+  h.http.Push(FakeReply::Json(400, R"({"error":{"message":"bad temperature"}})"));
+  auto outcome = h.Forward(Request(false));
+  EXPECT_FALSE(outcome.error);
+  EXPECT_EQ(h.sink.head.status, 400);
+  EXPECT_EQ(h.sink.body, R"({"error":{"message":"bad temperature"}})");
+}
+
+TEST(OpenAiProvider, TransportFailuresMapToStatusAndHealth) {
+  Harness h;
+  h.http.Push(FakeReply::Fail(HttpErrorKind::kConnect, "connection refused"));
+  EXPECT_EQ(h.Forward(Request(false)).error->code, ErrorCode::kNoProvider);
+  h.http.Push(FakeReply::Fail(HttpErrorKind::kTimeout));
+  EXPECT_EQ(h.Forward(Request(false)).error->code, ErrorCode::kUpstreamTimeout);
+  EXPECT_TRUE(h.provider.healthy());
+  h.http.Push(FakeReply::Fail(HttpErrorKind::kClosed));
+  EXPECT_EQ(h.Forward(Request(false)).error->code, ErrorCode::kProviderError);
+  EXPECT_FALSE(h.provider.healthy());  // three failures in a row
+  h.http.Push(FakeReply::Json(200, "{}"));
+  EXPECT_FALSE(h.Forward(Request(false)).error);
+  EXPECT_TRUE(h.provider.healthy());
+}
+
+TEST(OpenAiProvider, ClientGoneMidStreamCancelsUpstream) {
+  Harness h;
+  auto reply = FakeReply::Stream({"data: 1\n\n", "data: 2\n\n"});
+  reply.hang_after_pieces = true;
+  h.http.Push(reply);
+  h.sink.fail_after_writes = 1;
+  auto outcome = h.Forward(Request(true));
+  EXPECT_TRUE(outcome.client_gone);
+  EXPECT_TRUE(h.cancel.cancelled());
+  EXPECT_EQ(h.sink.pieces.size(), 1u);
+}
+
+TEST(OpenAiProvider, CancellationWhileWaitingForHeaders) {
+  Harness h;
+  FakeReply reply;
+  reply.hang_before_headers = true;
+  h.http.Push(reply);
+  auto req = Request(false);
+  boost::asio::post(h.io, [&] { h.cancel.Cancel(); });
+  auto outcome = h.Forward(req);
+  EXPECT_TRUE(outcome.client_gone);
+  EXPECT_FALSE(h.sink.started());
+  EXPECT_EQ(h.http.cancelled(), 1);
+}
+
+}  // namespace
+}  // namespace sy
