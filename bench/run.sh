@@ -126,7 +126,7 @@ if [ "$NICE" != 0 ] && [ "$(id -u)" = 0 ]; then renice -n "$NICE" -p $$ >/dev/nu
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((IDLE_CONNS + 1024)) ] || die "ulimit -n is $(ulimit -n); need $((IDLE_CONNS + 1024))"
 
-TMP=$(mktemp -d /tmp/switchyard-bench.XXXXXX)
+TMP=$(mktemp -d /tmp/sybench.XXXXXX)
 PIDS=()
 cleanup() {
   local rc=$?
@@ -143,7 +143,7 @@ cleanup() {
   done
   for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ "$KEEP_TMP" = 1 ]; then log "temp dir kept: $TMP"; else rm -rf "$TMP"; fi
+  if [ "$KEEP_TMP" = 1 ] || [ $rc != 0 ]; then log "temp dir kept: $TMP"; else rm -rf "$TMP"; fi
   exit $rc
 }
 trap cleanup EXIT
@@ -298,6 +298,7 @@ wait_idle() {
 RAW=$TMP/raw.tsv
 : >"$RAW"
 ROUND=0
+CUR_TARGET=direct
 record() { printf '%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" >>"$RAW"; }
 
 # check_target T: one plain and one streaming request must look right.
@@ -311,12 +312,26 @@ check_target() {
   [[ $out == *'tok49'* && $out == *'[DONE]'* ]] || die "$t: unexpected stream response: ${out:0:300}"
 }
 
+# alive T: the target's process (and the mock) must still be running.
+alive() {
+  local name
+  for name in mock "$1"; do
+    [ "$name" = direct ] && continue
+    kill -0 "${PID_OF[$name]}" 2>/dev/null && continue
+    local logf=$TMP/$name.log; [ -d "$TMP/$name" ] && logf=$TMP/$name/error.log
+    tail -5 "$logf" >&2 2>/dev/null || true
+    die "$name (pid ${PID_OF[$name]}) is gone; something stopped it (log: $logf)"
+  done
+}
+
 # ----------------------------------------------------------- measurements ---
 # run_wrk PORT BODY SECONDS OUTFILE
 run_wrk() {
+  alive "$CUR_TARGET"
   SY_BENCH_BODY_FILE=$2 SY_BENCH_KEY=$CLIENT_KEY \
     timeout $(($3 + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"${3}s" --timeout 5s -s "$BENCH/post_chat.lua" \
-    "http://127.0.0.1:$1$CHAT_PATH" >"$4" 2>&1 || { cat "$4" >&2; die "wrk failed"; }
+    "http://127.0.0.1:$1$CHAT_PATH" >"$4" 2>&1 || { alive "$CUR_TARGET"; cat "$4" >&2; die "wrk failed"; }
+  alive "$CUR_TARGET"
 }
 wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 wrk_requests() { awk '/ requests in / {print $1}' "$1"; }
@@ -327,6 +342,7 @@ wrk_errors() {
 }
 
 measure_throughput() {
+  CUR_TARGET=$1; alive "$1"
   local t=$1 port=${PORT[$1]} out=$TMP/wrk_$1_r$ROUND.txt c0 c1 m0 m1 n
   run_wrk "$port" "$BODY_CHAT" "$WARM" "$out.warm"
   c0=$(cpu_ticks "$t"); m0=$(mock_ticks)
@@ -342,6 +358,7 @@ measure_throughput() {
 }
 
 measure_stream() {
+  CUR_TARGET=$1; alive "$1"
   local t=$1 port=${PORT[$1]} out=$TMP/wrk_stream_$1_r$ROUND.txt c0 c1 n
   run_wrk "$port" "$BODY_STREAM" "$WARM" "$out.warm"
   c0=$(cpu_ticks "$t")
@@ -361,6 +378,7 @@ measure_stream() {
 # The first LAT_WARM seconds are dropped; percentiles come from h2load's
 # per-request log.
 measure_latency() {
+  CUR_TARGET=$1; alive "$1"
   local t=$1 port=${PORT[$1]} script=$TMP/timing_$1.txt log=$TMP/h2load_$1_r$ROUND.tsv out
   local per_client=$(( (LAT + LAT_WARM) * LAT_RATE / LAT_CONNS ))
   local interval_ms stagger_ms cpu0
@@ -392,6 +410,7 @@ PY
 }
 
 measure_ttfb() {
+  CUR_TARGET=$1; alive "$1"
   local t=$1 out k v cpu0
   wait_idle
   cpu0=$(cpu_busy_idle)
@@ -413,6 +432,7 @@ measure_ttfb() {
 # Memory with IDLE_CONNS idle keep-alive client connections, each of which has
 # carried one real request.
 measure_idle_conns() {
+  CUR_TARGET=$1; alive "$1"
   local t=$1 out=$TMP/idle_$1.out fifo=$TMP/idle_$1.fifo pid before after i
   before=$(rss_kb "$t")
   mkfifo "$fifo"
