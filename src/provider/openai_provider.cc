@@ -6,7 +6,6 @@
 
 #include "common/json_writer.h"
 #include "common/log.h"
-#include "sse/sse_parser.h"
 #include "upstream/url.h"
 
 namespace sy {
@@ -14,6 +13,17 @@ namespace {
 
 constexpr int kUnhealthyAfterFailures = 3;  // consecutive failed calls
 constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
+constexpr size_t kDoneTailBytes = 32;  // enough for "data: [DONE]" and line ends
+
+// Whether the last SSE event of a stream is "data: [DONE]".
+bool EndsWithDone(std::string_view tail) {
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) tail.remove_suffix(1);
+  constexpr std::string_view kDone = "[DONE]";
+  if (!tail.ends_with(kDone)) return false;
+  tail.remove_suffix(kDone.size());
+  while (!tail.empty() && tail.back() == ' ') tail.remove_suffix(1);
+  return tail.ends_with("data:");
+}
 
 std::string_view EndpointPath(Operation op) {
   switch (op) {
@@ -185,12 +195,10 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
     co_return outcome;
   }
   // Watch stream framing: an OpenAI stream that ends without "data: [DONE]"
-  // was cut short upstream, even if the HTTP body ended cleanly.
-  bool saw_done = false;
-  std::optional<sse::Parser> events;
-  if (call.request->stream && status < 300) {
-    events.emplace([&saw_done](const sse::Event& e) { saw_done = saw_done || e.data == "[DONE]"; });
-  }
+  // was cut short upstream, even if the HTTP body ended cleanly. Only the
+  // last bytes are kept; nothing is parsed per event.
+  const bool check_done = call.request->stream && status < 300;
+  std::string tail;
   std::string piece;
   bool done = false;
   while (!done) {
@@ -205,7 +213,11 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
       outcome.error = MapTransportError(config_.id, read_err);
       co_return outcome;
     }
-    if (events) events->Feed(piece);
+    if (check_done) {
+      tail.append(piece.size() > kDoneTailBytes ? std::string_view(piece).substr(piece.size() - kDoneTailBytes)
+                                                : std::string_view(piece));
+      if (tail.size() > kDoneTailBytes) tail.erase(0, tail.size() - kDoneTailBytes);
+    }
     if (piece.empty()) continue;
     const bool written = co_await sink.Write(piece);
     if (!written) {
@@ -214,7 +226,7 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
       co_return outcome;
     }
   }
-  if (events && !saw_done) {
+  if (check_done && !EndsWithDone(tail)) {
     RecordFailure();
     log::Warn("provider ", config_.id, ": stream ended without [DONE]");
     outcome.error = GatewayError{ErrorCode::kProviderError,

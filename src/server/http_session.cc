@@ -1,15 +1,13 @@
 #include "server/http_session.h"
 
-#include <sys/socket.h>
-
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -125,12 +123,25 @@ class ClientSink final : public ResponseSink {
   }
 
  private:
+  // Tries one non-blocking writev first: the kernel's send buffer almost
+  // always has room, and then no async operation or write timer is needed.
+  // Only what did not fit is written asynchronously, under the write timeout.
   template <typename Buffers>
   asio::awaitable<bool> Send(const Buffers& bufs) {
     error_code ec;
-    stream_.expires_after(write_timeout_);
-    co_await asio::async_write(stream_, bufs, asio::redirect_error(asio::use_awaitable, ec));
-    stream_.expires_never();
+    auto& socket = stream_.socket();
+    const size_t total = asio::buffer_size(bufs);
+    size_t sent = 0;
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    if (!ec) sent = socket.write_some(bufs, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    if (!ec && sent < total) {
+      auto rest = beast::buffers_suffix<Buffers>(bufs);
+      rest.consume(sent);
+      stream_.expires_after(write_timeout_);
+      co_await asio::async_write(stream_, rest, asio::redirect_error(asio::use_awaitable, ec));
+      stream_.expires_never();
+    }
     head_.clear();
     if (ec) ok_ = false;
     co_return ok_;
@@ -145,29 +156,27 @@ class ClientSink final : public ResponseSink {
   std::string head_;  // status line and headers not yet sent
 };
 
-// Watches the client socket while a request is upstream: a readable socket
-// that reads EOF (or an error) means the client went away, and the request's
-// Cancellation fires so the upstream call is dropped at once.
+// Watches the client socket while a request is upstream: a read that ends in
+// EOF or an error means the client went away, and the request's Cancellation
+// fires so the upstream call is dropped at once. Bytes that do arrive (the
+// client's next request, pipelined) are kept in the session's buffer.
+// A speculative read costs one recv; an async_wait would cost an epoll_ctl.
 struct DisconnectWatch {
   Cancellation* cancel = nullptr;
   bool active = true;
 };
 
-void WatchForDisconnect(asio::ip::tcp::socket& socket, const std::shared_ptr<DisconnectWatch>& watch) {
-  socket.async_wait(asio::socket_base::wait_read, [&socket, watch](error_code ec) {
+constexpr size_t kWatchReadBytes = 1024;
+
+void WatchForDisconnect(asio::ip::tcp::socket& socket, beast::flat_buffer& buffer,
+                        const std::shared_ptr<DisconnectWatch>& watch) {
+  socket.async_read_some(buffer.prepare(kWatchReadBytes), [&buffer, watch](error_code ec, size_t n) {
     if (!watch->active) return;
     if (ec) {
-      if (ec != asio::error::operation_aborted) watch->cancel->Cancel();
+      watch->cancel->Cancel();
       return;
     }
-    char byte;
-    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      watch->cancel->Cancel();
-    } else if (n < 0) {
-      WatchForDisconnect(socket, watch);  // spurious wake-up: keep watching
-    }
-    // n > 0: the client sent its next request early (pipelining); stop watching.
+    buffer.commit(n);  // pipelined bytes: the next ServeOne parses them
   });
 }
 
@@ -242,7 +251,7 @@ asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& bu
   ctx.watch_client = [&] {
     watch = std::make_shared<DisconnectWatch>();
     watch->cancel = &cancel;
-    WatchForDisconnect(stream.socket(), watch);
+    WatchForDisconnect(stream.socket(), buffer, watch);
   };
   co_await worker.gateway().Handle(request, sink, ctx);
   if (watch) {
