@@ -9,7 +9,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -58,8 +57,8 @@ std::string_view ReasonPhrase(int status) {
 // costs one write(2).
 class ClientSink final : public ResponseSink {
  public:
-  ClientSink(beast::tcp_stream& stream, bool keep_alive, std::chrono::seconds write_timeout)
-      : stream_(stream), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
+  ClientSink(ClientConnection& conn, bool keep_alive, std::chrono::seconds write_timeout)
+      : conn_(conn), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
 
   bool keep_alive() const { return keep_alive_ && ok_; }
   bool started() const override { return started_; }
@@ -119,7 +118,7 @@ class ClientSink final : public ResponseSink {
   void Abort() override {
     ok_ = false;
     error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    conn_.socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   }
 
  private:
@@ -129,7 +128,7 @@ class ClientSink final : public ResponseSink {
   template <typename Buffers>
   asio::awaitable<bool> Send(const Buffers& bufs) {
     error_code ec;
-    auto& socket = stream_.socket();
+    auto& socket = conn_.socket;
     const size_t total = asio::buffer_size(bufs);
     size_t sent = 0;
     if (!socket.non_blocking()) socket.non_blocking(true, ec);
@@ -138,16 +137,16 @@ class ClientSink final : public ResponseSink {
     if (!ec && sent < total) {
       auto rest = beast::buffers_suffix<Buffers>(bufs);
       rest.consume(sent);
-      stream_.expires_after(write_timeout_);
-      co_await asio::async_write(stream_, rest, asio::redirect_error(asio::use_awaitable, ec));
-      stream_.expires_never();
+      conn_.ExpireIn(write_timeout_);
+      co_await asio::async_write(socket, rest, asio::redirect_error(asio::use_awaitable, ec));
+      conn_.NoDeadline();
     }
     head_.clear();
     if (ec) ok_ = false;
     co_return ok_;
   }
 
-  beast::tcp_stream& stream_;
+  ClientConnection& conn_;
   bool keep_alive_;
   std::chrono::seconds write_timeout_;
   bool started_ = false;
@@ -181,8 +180,8 @@ void WatchForDisconnect(asio::ip::tcp::socket& socket, beast::flat_buffer& buffe
 }
 
 // An error response for a request that could not be read, then close.
-asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, ErrorCode code, std::string message) {
-  ClientSink sink(stream, /*keep_alive=*/false, std::chrono::seconds(5));
+asio::awaitable<void> RejectAndClose(ClientConnection& conn, ErrorCode code, std::string message) {
+  ClientSink sink(conn, /*keep_alive=*/false, std::chrono::seconds(5));
   GatewayError error{code, std::move(message), std::nullopt, std::nullopt};
   co_await Gateway::SendError(sink, error);
 }
@@ -207,33 +206,33 @@ std::optional<std::pair<ErrorCode, std::string>> Rejection(const error_code& ec,
 }
 
 // Reads one request and answers it. Returns false when the connection must close.
-asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer, Worker& worker) {
+asio::awaitable<bool> ServeOne(ClientConnection& conn, beast::flat_buffer& buffer, Worker& worker) {
   const auto& cfg = worker.gateway().config().server;
   error_code ec;
   http::request_parser<http::string_body> parser;
   parser.header_limit(cfg.max_header_bytes);
   parser.body_limit(cfg.max_body_bytes);
 
-  stream.expires_after(std::chrono::seconds(cfg.header_timeout_s));
-  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  conn.ExpireIn(std::chrono::seconds(cfg.header_timeout_s));
+  co_await http::async_read_header(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     if (auto rejection = Rejection(ec, cfg, "Malformed HTTP request: ")) {
-      co_await RejectAndClose(stream, rejection->first, std::move(rejection->second));
+      co_await RejectAndClose(conn, rejection->first, std::move(rejection->second));
     }
     co_return false;
   }
   auto& header = parser.get();
   if (beast::iequals(header[http::field::expect], "100-continue")) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    co_await asio::async_write(stream, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(conn.socket, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
   }
-  stream.expires_after(std::chrono::seconds(cfg.body_timeout_s));
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  stream.expires_never();
+  conn.ExpireIn(std::chrono::seconds(cfg.body_timeout_s));
+  co_await http::async_read(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  conn.NoDeadline();
   if (ec) {
     if (auto rejection = Rejection(ec, cfg, "Malformed HTTP request body: ")) {
-      co_await RejectAndClose(stream, rejection->first, std::move(rejection->second));
+      co_await RejectAndClose(conn, rejection->first, std::move(rejection->second));
     }
     co_return false;
   }
@@ -242,7 +241,7 @@ asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& bu
   const bool keep_alive = msg.keep_alive() && !worker.draining();
   GatewayRequest request{msg.method_string(), msg.target(), msg[http::field::authorization], msg["x-api-key"],
                          std::move(msg.body())};
-  ClientSink sink(stream, keep_alive, std::chrono::seconds(cfg.idle_timeout_s));
+  ClientSink sink(conn, keep_alive, std::chrono::seconds(cfg.idle_timeout_s));
   Cancellation cancel;
   std::shared_ptr<DisconnectWatch> watch;
   RequestContext ctx;
@@ -251,13 +250,13 @@ asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& bu
   ctx.watch_client = [&] {
     watch = std::make_shared<DisconnectWatch>();
     watch->cancel = &cancel;
-    WatchForDisconnect(stream.socket(), buffer, watch);
+    WatchForDisconnect(conn.socket, buffer, watch);
   };
   co_await worker.gateway().Handle(request, sink, ctx);
   if (watch) {
     watch->active = false;
     error_code ignored;
-    stream.socket().cancel(ignored);
+    conn.socket.cancel(ignored);
   }
   if (cfg.access_log) {
     log::Info("access ", request.method, " ", request.target.substr(0, 200), sink.keep_alive() ? "" : " (closed)");
@@ -269,7 +268,8 @@ asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& bu
 
 asio::awaitable<void> RunSession(asio::ip::tcp::socket socket, Worker& worker) {
   worker.SessionStarted();
-  beast::tcp_stream stream(std::move(socket));
+  ClientConnection conn(std::move(socket));
+  worker.Register(&conn);
   beast::flat_buffer buffer;
   const auto idle_timeout = std::chrono::seconds(worker.gateway().config().server.idle_timeout_s);
   try {
@@ -278,15 +278,15 @@ asio::awaitable<void> RunSession(asio::ip::tcp::socket socket, Worker& worker) {
         // Idle: wait for the first bytes of the next request.
         if (worker.draining()) break;
         error_code ec;
-        worker.MarkIdle(&stream);
-        stream.expires_after(idle_timeout);
-        size_t n = co_await stream.async_read_some(buffer.prepare(kFirstReadBytes),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
-        worker.MarkBusy(&stream);
+        conn.idle = true;
+        conn.ExpireIn(idle_timeout);
+        size_t n = co_await conn.socket.async_read_some(buffer.prepare(kFirstReadBytes),
+                                                        asio::redirect_error(asio::use_awaitable, ec));
+        conn.idle = false;
         if (ec) break;
         buffer.commit(n);
       }
-      const bool keep_going = co_await ServeOne(stream, buffer, worker);
+      const bool keep_going = co_await ServeOne(conn, buffer, worker);
       if (!keep_going) break;
       if (worker.draining()) break;
       if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
@@ -295,8 +295,9 @@ asio::awaitable<void> RunSession(asio::ip::tcp::socket socket, Worker& worker) {
     log::Error("session: unexpected exception: ", e.what());
   }
   error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
+  conn.socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  conn.socket.close(ignored);
+  worker.Unregister(&conn);
   worker.SessionEnded();
 }
 

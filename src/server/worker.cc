@@ -46,6 +46,7 @@ uint16_t Worker::port() const {
 
 void Worker::Start() {
   asio::co_spawn(io_, AcceptLoop(), asio::detached);
+  asio::co_spawn(io_, SweepLoop(), asio::detached);
   thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -69,8 +70,28 @@ void Worker::BeginDrain() {
     draining_ = true;
     error_code ignored;
     acceptor_.close(ignored);
-    for (auto* stream : idle_) stream->socket().cancel(ignored);
+    for (auto* conn : connections_) {
+      if (conn->idle) conn->socket.cancel(ignored);
+    }
   });
+}
+
+asio::awaitable<void> Worker::SweepLoop() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    timer.expires_after(kSweepInterval);
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    const auto now = ClientConnection::Clock::now();
+    for (auto* conn : connections_) {
+      if (conn->deadline <= now) {
+        conn->timed_out = true;
+        conn->NoDeadline();
+        conn->socket.cancel(ec);
+      }
+    }
+  }
 }
 
 asio::awaitable<void> Worker::AcceptLoop() {

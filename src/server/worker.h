@@ -11,12 +11,30 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "server/gateway.h"
 #include "upstream/http_client.h"
 
 namespace sy {
+
+// One client connection's socket and deadline. Its worker knows every one, so
+// a single coarse sweep enforces all client timeouts (no timer is armed per
+// read or write) and draining can close the idle ones.
+struct ClientConnection {
+  using Clock = std::chrono::steady_clock;
+  explicit ClientConnection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
+
+  // The pending operation is cancelled once `d` has passed (give or take the
+  // sweep interval) and timed_out is set.
+  void ExpireIn(std::chrono::nanoseconds d) { deadline = Clock::now() + d; }
+  void NoDeadline() { deadline = Clock::time_point::max(); }
+
+  boost::asio::ip::tcp::socket socket;
+  Clock::time_point deadline = Clock::time_point::max();
+  bool idle = false;       // waiting for the next request on a kept-alive connection
+  bool timed_out = false;  // the sweep cancelled an operation
+};
 
 class Worker {
  public:
@@ -45,12 +63,16 @@ class Worker {
   // Session bookkeeping; only called on this worker's thread.
   void SessionStarted() { sessions_.fetch_add(1); }
   void SessionEnded() { sessions_.fetch_sub(1); }
-  void MarkIdle(boost::beast::tcp_stream* s) { idle_.insert(s); }
-  void MarkBusy(boost::beast::tcp_stream* s) { idle_.erase(s); }
+  void Register(ClientConnection* c) { connections_.insert(c); }
+  void Unregister(ClientConnection* c) { connections_.erase(c); }
   bool draining() const { return draining_; }
+
+  // How often deadlines are checked: timeouts fire up to this much late.
+  static constexpr std::chrono::milliseconds kSweepInterval{200};
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
+  boost::asio::awaitable<void> SweepLoop();
 
   Gateway& gateway_;
   boost::asio::io_context io_{1};
@@ -59,7 +81,7 @@ class Worker {
   std::unique_ptr<upstream::HttpClient> http_;
   std::thread thread_;
   std::atomic<size_t> sessions_{0};
-  std::unordered_set<boost::beast::tcp_stream*> idle_;  // waiting for their next request
+  std::unordered_set<ClientConnection*> connections_;  // every open client connection
   bool draining_ = false;  // only touched on this worker's thread
 };
 
