@@ -37,10 +37,20 @@ std::string Server::Bind() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host_, ec);
   if (ec) return "server.listen: '" + host_ + "' is not an IP address";
+  if (port == 0) {
+    // Pick the port with a socket that does not share: the kernel may hand a
+    // port-0 SO_REUSEPORT socket a port that another SO_REUSEPORT socket of
+    // the same user already listens on, and then the two would split traffic.
+    asio::io_context probe_io;
+    asio::ip::tcp::acceptor probe(probe_io);
+    probe.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+    if (!ec) probe.bind(asio::ip::tcp::endpoint(address, 0), ec);
+    if (ec) return "cannot listen on " + gateway_.config().server.listen + ": " + ec.message();
+    port = probe.local_endpoint().port();
+  }
   for (auto& w : workers_) {
     ec = w->Listen(asio::ip::tcp::endpoint(address, port));
     if (ec) return "cannot listen on " + gateway_.config().server.listen + ": " + ec.message();
-    port = w->port();  // port 0: every worker binds the port the first one got
   }
   port_ = port;
   return "";

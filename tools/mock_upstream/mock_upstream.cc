@@ -544,7 +544,9 @@ int Main(int argc, char** argv) {
     auto acc = std::make_unique<tcp::acceptor>(*contexts.back());
     acc->open(endpoint.protocol());
     acc->set_option(tcp::acceptor::reuse_address(true));
-    acc->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    // Only when there are several acceptors: a lone port-0 socket with
+    // SO_REUSEPORT could be handed a port another such socket already holds.
+    if (opts->threads > 1) acc->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     acc->bind(endpoint);
     acc->listen(4096);
     endpoint = acc->local_endpoint();  // port 0: the others share the chosen port
