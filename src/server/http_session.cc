@@ -61,10 +61,12 @@ class ClientSink final : public ResponseSink {
       : conn_(conn), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
 
   bool keep_alive() const { return keep_alive_ && ok_; }
+  int status() const { return status_; }  // 0 until Begin
   bool started() const override { return started_; }
 
   asio::awaitable<bool> Begin(ResponseHead head) override {
     started_ = true;
+    status_ = head.status;
     chunked_ = !head.content_length.has_value();
     head_.reserve(256);
     head_ = "HTTP/1.1 ";
@@ -150,6 +152,7 @@ class ClientSink final : public ResponseSink {
   bool keep_alive_;
   std::chrono::seconds write_timeout_;
   bool started_ = false;
+  int status_ = 0;
   bool chunked_ = false;
   bool ok_ = true;
   std::string head_;  // status line and headers not yet sent
@@ -237,6 +240,7 @@ asio::awaitable<bool> ServeOne(ClientConnection& conn, beast::flat_buffer& buffe
     co_return false;
   }
 
+  const auto started = ClientConnection::Clock::now();
   auto& msg = parser.get();
   const bool keep_alive = msg.keep_alive() && !worker.draining();
   GatewayRequest request{msg.method_string(), msg.target(), msg[http::field::authorization], msg["x-api-key"],
@@ -259,7 +263,9 @@ asio::awaitable<bool> ServeOne(ClientConnection& conn, beast::flat_buffer& buffe
     conn.socket.cancel(ignored);
   }
   if (cfg.access_log) {
-    log::Info("access ", request.method, " ", request.target.substr(0, 200), sink.keep_alive() ? "" : " (closed)");
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(ClientConnection::Clock::now() - started);
+    log::Info("access ", request.method, " ", request.target.substr(0, 200), " ", sink.status(), " ",
+              micros.count() / 1000.0, "ms", cancel.cancelled() ? " (client closed)" : "");
   }
   co_return sink.keep_alive() && !cancel.cancelled();
 }
