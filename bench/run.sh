@@ -5,8 +5,8 @@
 # to nginx's from the same run, and check them against issue 2's targets.
 # See docs/benchmarks.md for what is measured and why.
 #
-#   bench/run.sh                 full run (~5 minutes)
-#   bench/run.sh --quick         smoke run (~1 minute) while developing
+#   bench/run.sh                 full run (~6-8 minutes)
+#   bench/run.sh --quick         smoke run (~1.5 minutes) while developing
 #   bench/run.sh --soak 600      full run, then 10 minutes of moderate load on
 #                                Switchyard sampling its RSS every 10 s
 #
