@@ -1,6 +1,6 @@
 #include "server/auth.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 namespace sy {
 
@@ -9,9 +9,13 @@ Authenticator::Authenticator(config::AuthMode mode, const std::vector<config::Cl
 }
 
 std::string Authenticator::Digest(std::string_view key) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), md);
-  return std::string(reinterpret_cast<const char*>(md), sizeof md);
+  // Fetched once: SHA256() looks the implementation up again on every call,
+  // which costs more than hashing a short key.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(key.data(), key.size(), md, &length, kSha256, nullptr);
+  return std::string(reinterpret_cast<const char*>(md), length);
 }
 
 std::string_view Authenticator::PresentedKey(std::string_view authorization, std::string_view x_api_key) {
