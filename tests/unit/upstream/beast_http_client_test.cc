@@ -23,14 +23,7 @@ using testkit::TestServer;
 constexpr std::string_view kHello = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: yes\r\n\r\nhello";
 
 // Serves kHello to every request on the connection until the client closes.
-net::awaitable<void> ServeHello(TestConn& c) {
-  for (;;) {
-    auto req = co_await c.ReadRequest();
-    if (!req) co_return;
-    bool ok = co_await c.Write(kHello);
-    if (!ok) co_return;
-  }
-}
+net::awaitable<void> ServeHello(TestConn& c) { return testkit::ServeEach(c, kHello); }
 
 class BeastClientTest : public ::testing::Test {
  protected:

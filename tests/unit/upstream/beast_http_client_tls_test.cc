@@ -24,14 +24,8 @@ using tcp = net::ip::tcp;
 
 constexpr std::string_view kHello = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
-net::awaitable<void> ServeHello(TestConn& c) {
-  for (;;) {
-    auto req = co_await c.ReadRequest();
-    if (!req) co_return;
-    bool ok = co_await c.Write(kHello);
-    if (!ok) co_return;
-  }
-}
+// Serves kHello to every request on the connection until the client closes.
+net::awaitable<void> ServeHello(TestConn& c) { return testkit::ServeEach(c, kHello); }
 
 config::EnvLookup Env(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {

@@ -316,4 +316,15 @@ inline std::unique_ptr<net::ssl::context> ServerTlsContext(const TestCert& cert)
   return ctx;
 }
 
+// Answers every request on the connection with `response` until the client
+// closes. REQUIRES: `response` outlives the connection (a constant).
+inline net::awaitable<void> ServeEach(TestConn& c, std::string_view response) {
+  for (;;) {
+    auto req = co_await c.ReadRequest();
+    if (!req) co_return;
+    bool ok = co_await c.Write(response);
+    if (!ok) co_return;
+  }
+}
+
 }  // namespace sy::upstream::testkit
