@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/text_codec.h"
 #include "frontdoor/openai/openai_frontdoor.h"
 #include "provider/provider.h"
 #include "server/router.h"
@@ -20,27 +21,11 @@ GatewayError Error(ErrorCode code, std::string message) {
   return GatewayError{code, std::move(message), std::nullopt, std::nullopt};
 }
 
-// Percent-decodes a path segment ("openai%2Fgpt-4o" → "openai/gpt-4o").
-std::string PercentDecode(std::string_view in) {
+// Percent-decodes a path segment ("openai%2Fgpt-4o" → "openai/gpt-4o");
+// malformed escapes stay as they are.
+std::string PercentDecoded(std::string_view in) {
   std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(in[i]);
-  }
+  text::PercentDecode(in, &out);
   return out;
 }
 
@@ -177,9 +162,10 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, ResponseSi
       co_return;
     }
     case Endpoint::kGetModel: {
-      std::string body = ModelBody(PercentDecode(route.param));
+      const std::string id = PercentDecoded(route.param);
+      std::string body = ModelBody(id);
       if (body.empty()) {
-        auto resolved = router_.Resolve(PercentDecode(route.param));
+        auto resolved = router_.Resolve(id);  // unknown: its model_not_found error
         GatewayError error = std::get<GatewayError>(resolved);
         co_await SendError(sink, error);
       } else {

@@ -1,5 +1,7 @@
 #include "upstream/url.h"
 
+#include "common/text_codec.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -20,32 +22,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = Lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; returns false on a malformed escape.
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = HexValue(in[i + 1]);
-    int lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
-
 bool HasControlOrSpace(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
@@ -64,7 +40,7 @@ bool ValidRegName(std::string_view host) {
 bool ValidIpv6Literal(std::string_view host) {
   if (host.empty() || host.find(':') == std::string_view::npos) return false;
   return std::all_of(host.begin(), host.end(), [](char c) {
-    return HexValue(c) >= 0 || c == ':' || c == '.' || c == '%' || c == '-' || c == '_' ||
+    return text::HexDigitValue(c) >= 0 || c == ':' || c == '.' || c == '%' || c == '-' || c == '_' ||
            (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z');  // zone ids ("%eth0")
   });
 }
@@ -99,7 +75,7 @@ std::optional<Url> ParseUrl(std::string_view text, bool default_http) {
   std::string_view tail = auth_end == std::string_view::npos ? std::string_view() : rest.substr(auth_end);
 
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    if (!PercentDecode(authority.substr(0, at), &url.userinfo)) return std::nullopt;
+    if (!text::PercentDecode(authority.substr(0, at), &url.userinfo)) return std::nullopt;
     authority.remove_prefix(at + 1);
   }
 

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/text_codec.h"
+
 namespace sy::json {
 namespace {
 
@@ -24,13 +26,6 @@ size_t SkipString(std::string_view s, size_t i) {
   return s.size();
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Decodes the string token s[begin, end) (quotes included). Only used for keys
 // that contain escapes, which real clients almost never send.
 std::string DecodeString(std::string_view token) {
@@ -51,7 +46,7 @@ std::string DecodeString(std::string_view token) {
       case 'u': {
         unsigned cp = 0;
         for (int k = 0; k < 4 && i + 1 < token.size(); ++k) {
-          int h = HexValue(token[++i]);
+          int h = text::HexDigitValue(token[++i]);
           cp = cp * 16 + static_cast<unsigned>(h < 0 ? 0 : h);
         }
         // Keys we look for are ASCII; anything else simply will not match.
