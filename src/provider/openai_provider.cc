@@ -39,11 +39,9 @@ std::string UpstreamMessage(const std::string& body) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view message;
-  if (!parser.parse(body).get(doc) && !doc["error"]["message"].get_string().get(message)) {
-    return std::string(message);
-  }
-  if (!parser.parse(body).get(doc) && !doc["error"].get_string().get(message)) {
-    return std::string(message);
+  if (!parser.parse(body).get(doc)) {
+    if (!doc["error"]["message"].get_string().get(message)) return std::string(message);
+    if (!doc["error"].get_string().get(message)) return std::string(message);
   }
   return body.substr(0, 200);
 }
