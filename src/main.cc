@@ -72,12 +72,23 @@ std::optional<sy::config::Config> Load(const std::string& path) {
   return std::move(result.config);
 }
 
-// Thousands of keep-alive clients need thousands of descriptors.
-void RaiseFileLimit() {
+// Thousands of keep-alive clients need thousands of descriptors: raise the
+// soft limit to the hard one, and say so when server.max_connections cannot
+// be reached (each client connection may also hold an upstream one).
+void RaiseFileLimit(uint64_t max_connections) {
   rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < 2 * max_connections + 64) {
+    std::fprintf(stderr,
+                 "warning: open file limit %llu is below what server.max_connections %llu may need (%llu); "
+                 "raise it (ulimit -n) or lower max_connections\n",
+                 static_cast<unsigned long long>(lim.rlim_cur), static_cast<unsigned long long>(max_connections),
+                 static_cast<unsigned long long>(2 * max_connections + 64));
   }
 }
 
@@ -93,7 +104,7 @@ int Serve(const Args& args) {
     }
     config->server.listen = args.listen;
   }
-  RaiseFileLimit();
+  RaiseFileLimit(config->server.max_connections);
   signal(SIGPIPE, SIG_IGN);
   // Block the shutdown signals in every thread; the main thread waits for them.
   sigset_t signals;
@@ -103,6 +114,10 @@ int Serve(const Args& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   sy::Gateway gateway(std::move(*config));
+  if (std::string problem = gateway.StartupProblem(); !problem.empty()) {
+    std::fprintf(stderr, "switchyard: %s\n", problem.c_str());
+    return 1;
+  }
   sy::Server server(gateway, sy::config::ProcessEnv());
   if (std::string err = server.Bind(); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());

@@ -22,9 +22,14 @@ struct ServerConfig {
   uint32_t header_timeout_s = 10;         // time to receive a full header block once it starts
   uint32_t body_timeout_s = 60;           // time to receive the request body
   uint32_t idle_timeout_s = 75;           // idle keep-alive connections are closed after this
+  uint32_t write_timeout_s = 30;          // a client that reads nothing of its response this long is dropped
   uint32_t shutdown_timeout_s = 30;       // on SIGTERM, in-flight work gets this long to finish
   uint32_t threads = 0;                   // worker threads; 0 = one per CPU core
   bool access_log = false;                // one line per request on stderr
+  uint32_t max_connections = 10000;       // open client connections, all workers together; more are closed at once
+  // Peers (CIDRs such as "10.0.0.0/8", or single addresses) whose
+  // X-Forwarded-For is believed; empty = believe no one (the default).
+  std::vector<std::string> trusted_proxies;
 };
 
 struct ClientKey {
@@ -49,6 +54,7 @@ struct ProviderConfig {
   uint32_t connect_timeout_s = 10;   // TCP connect + TLS handshake (+ proxy CONNECT)
   std::string ca_file;               // extra PEM CA bundle to trust; empty = system store
   uint32_t max_idle_connections = 64;  // per worker thread, kept alive for reuse
+  uint64_t max_response_bytes = 268435456;  // a non-stream response body past this (256 MiB) is cut off: 502
 };
 
 struct ModelAlias {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/cidr.h"
 #include "config/config.h"
 #include "config/yaml_schema.h"
 
@@ -41,6 +42,7 @@ constexpr uint64_t kMaxHeaderBytes = 1048576;     // 1 MiB of request headers
 constexpr uint64_t kMaxThreads = 1024;            // worker threads
 constexpr uint64_t kMaxIdleConnections = 100000;  // per worker, per provider
 constexpr uint64_t kMaxWeight = 1000000;          // keeps weight sums far from overflow
+constexpr uint64_t kMaxConnections = 10000000;    // open client connections
 
 // ---------------------------------------------------------------------------
 // Value checks
@@ -173,6 +175,25 @@ void ParseAuth(Checker& c, const YAML::Node& n, const std::string& path, ServerC
   }
 }
 
+// A list of CIDRs ("10.0.0.0/8") or addresses; each must parse.
+void ParseTrustedProxies(Checker& c, const YAML::Node& n, const std::string& path, ServerConfig* out) {
+  if (!n.IsSequence()) {
+    c.Add(path, "must be a list of CIDRs or addresses, e.g. [\"10.0.0.0/8\", \"127.0.0.1\"]");
+    return;
+  }
+  size_t index = 0;
+  for (const auto& item : n) {
+    const std::string item_path = path + "[" + std::to_string(index++) + "]";
+    std::string text;
+    if (!ReadText(c, item, item_path, &text)) continue;
+    if (!net::Cidr::Parse(text)) {
+      c.Add(item_path, "must be a CIDR such as 10.0.0.0/8 or an IP address, got " + Quote(text));
+      continue;
+    }
+    out->trusted_proxies.push_back(text);
+  }
+}
+
 const Schema<ServerConfig>& ServerSchema() {
   using S = ServerConfig;
   static const auto* schema = new Schema<S>{
@@ -184,9 +205,12 @@ const Schema<ServerConfig>& ServerSchema() {
       UintField("header_timeout_s", &S::header_timeout_s, 1, kMaxTimeoutS),
       UintField("body_timeout_s", &S::body_timeout_s, 1, kMaxTimeoutS),
       UintField("idle_timeout_s", &S::idle_timeout_s, 1, kMaxTimeoutS),
+      UintField("write_timeout_s", &S::write_timeout_s, 1, kMaxTimeoutS),
       UintField("shutdown_timeout_s", &S::shutdown_timeout_s, 1, kMaxTimeoutS),
       UintField("threads", &S::threads, 0, kMaxThreads),  // 0 = one per CPU core
       BoolField("access_log", &S::access_log),
+      UintField("max_connections", &S::max_connections, 1, kMaxConnections),
+      {"trusted_proxies", false, ParseTrustedProxies},
   };
   return *schema;
 }
@@ -302,6 +326,7 @@ const Schema<ProviderConfig>& ProviderSchema() {
       UintField("connect_timeout_s", &P::connect_timeout_s, 1, kMaxTimeoutS),
       StringField("ca_file", &P::ca_file, false),
       UintField("max_idle_connections", &P::max_idle_connections, 0, kMaxIdleConnections),
+      UintField("max_response_bytes", &P::max_response_bytes, 1, UINT64_MAX),
   };
   return *schema;
 }

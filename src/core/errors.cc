@@ -9,6 +9,7 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kModelNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
+    case ErrorCode::kRequestTimeout: return 408;
     case ErrorCode::kPayloadTooLarge: return 413;
     case ErrorCode::kHeadersTooLarge: return 431;
     case ErrorCode::kRateLimited: return 429;
@@ -28,6 +29,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kModelNotFound: return "model_not_found";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
+    case ErrorCode::kRequestTimeout: return "request_timeout";
     case ErrorCode::kPayloadTooLarge: return "request_too_large";
     case ErrorCode::kHeadersTooLarge: return "headers_too_large";
     case ErrorCode::kRateLimited: return "rate_limit_exceeded";

@@ -18,6 +18,7 @@ enum class ErrorCode {
   kNotFound,            // 404: no such endpoint
   kModelNotFound,       // 404: model is neither an alias nor provider/model
   kMethodNotAllowed,    // 405
+  kRequestTimeout,      // 408: the request body did not arrive within server.body_timeout_s
   kPayloadTooLarge,     // 413: body over server.max_body_bytes
   kHeadersTooLarge,     // 431: header block over server.max_header_bytes
   kRateLimited,         // 429: passed on from upstream (with Retry-After)
@@ -28,11 +29,15 @@ enum class ErrorCode {
   kShuttingDown,        // 503: server is draining
 };
 
+// Two texts: `message` goes to the client and never holds internal
+// addresses, paths or secrets; `detail` (may be empty) is only logged, with
+// the request id, and says what really happened (upstream host, OS error...).
 struct GatewayError {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;               // safe to show to the client
   std::optional<std::string> param;  // offending field, when there is one
   std::optional<std::string> retry_after;  // Retry-After to send (429/503)
+  std::string detail;                // for the log only; never sent
 };
 
 // HTTP status for a code.

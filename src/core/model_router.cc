@@ -31,7 +31,7 @@ std::variant<Route, GatewayError> ModelRouter::Resolve(std::string_view model) c
   }
   return GatewayError{ErrorCode::kModelNotFound,
                       "The model '" + std::string(model) + "' does not exist or you do not have access to it.",
-                      std::string("model"), std::nullopt};
+                      std::string("model"), std::nullopt, {}};
 }
 
 size_t ModelRouter::ModelCount(const std::string& provider_id) const {

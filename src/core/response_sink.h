@@ -36,6 +36,10 @@ class ResponseSink {
   virtual void Abort() = 0;
   // True once Begin has been called: an error can then no longer change the status.
   virtual bool started() const = 0;
+  // True once Begin has been called without a content_length: the body is
+  // sent chunked, so more events may be appended and the end is explicit.
+  // A response of announced length that fails midway can only be aborted.
+  virtual bool chunked() const = 0;
 };
 
 }  // namespace sy

@@ -46,17 +46,34 @@ std::string UpstreamMessage(const std::string& body) {
   return body.substr(0, 200);
 }
 
+// Transport failures: the client is told what kind of failure it was, never
+// where (no upstream host, port, proxy or CA path); the log gets the detail.
 GatewayError MapTransportError(const std::string& provider, const upstream::HttpError& e) {
+  GatewayError out;
+  out.detail = "provider '" + provider + "': " + e.message;
   switch (e.kind) {
     case upstream::HttpErrorKind::kConnect:
-      return {ErrorCode::kNoProvider, "Provider '" + provider + "' is unavailable: " + e.message, std::nullopt, std::nullopt};
+      out.code = ErrorCode::kNoProvider;
+      out.message = "Provider '" + provider + "' is unavailable.";
+      break;
     case upstream::HttpErrorKind::kTimeout:
-      return {ErrorCode::kUpstreamTimeout, "Provider '" + provider + "' did not answer in time.", std::nullopt, std::nullopt};
+      out.code = ErrorCode::kUpstreamTimeout;
+      out.message = "Provider '" + provider + "' did not answer in time.";
+      break;
     case upstream::HttpErrorKind::kTls:
-      return {ErrorCode::kProviderError, "TLS with provider '" + provider + "' failed: " + e.message, std::nullopt, std::nullopt};
+      out.code = ErrorCode::kProviderError;
+      out.message = "Could not establish a secure connection to provider '" + provider + "'.";
+      break;
     default:
-      return {ErrorCode::kProviderError, "Provider '" + provider + "' failed: " + e.message, std::nullopt, std::nullopt};
+      out.code = ErrorCode::kProviderError;
+      out.message = "Provider '" + provider + "' failed to answer.";
+      break;
   }
+  return out;
+}
+
+GatewayError ProviderError(std::string message, std::string detail) {
+  return GatewayError{ErrorCode::kProviderError, std::move(message), std::nullopt, std::nullopt, std::move(detail)};
 }
 
 }  // namespace
@@ -135,7 +152,6 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
       co_return outcome;
     }
     RecordFailure();
-    log::Warn("provider ", config_.id, ": ", err.message);
     outcome.error = MapTransportError(config_.id, err);
     co_return outcome;
   }
@@ -149,22 +165,21 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
     std::string detail = UpstreamMessage(body);
     if (status == 429) {
       RecordSuccess();  // the provider is up; it is only busy
+      // A 4xx judges the client's traffic: its message is passed on.
       GatewayError e{ErrorCode::kRateLimited, "Provider '" + config_.id + "' is rate limiting requests: " + detail,
-                     std::nullopt, std::nullopt};
+                     std::nullopt, std::nullopt, {}};
       if (auto ra = resp->header("retry-after"); !ra.empty()) e.retry_after = ra;
       outcome.error = std::move(e);
     } else if (status >= 500) {
       RecordFailure();
-      outcome.error = GatewayError{ErrorCode::kProviderError,
-                                   "Provider '" + config_.id + "' returned HTTP " + std::to_string(status) + ": " + detail,
-                                   std::nullopt, std::nullopt};
+      outcome.error = ProviderError("Provider '" + config_.id + "' returned HTTP " + std::to_string(status) + ".",
+                                    "provider '" + config_.id + "' HTTP " + std::to_string(status) + ": " + detail);
     } else {
       RecordFailure();
-      log::Warn("provider ", config_.id, " rejected its credentials (HTTP ", status, ")");
-      outcome.error = GatewayError{ErrorCode::kProviderError,
-                                   "Provider '" + config_.id + "' rejected the gateway's credentials (HTTP " +
-                                       std::to_string(status) + ").",
-                                   std::nullopt, std::nullopt};
+      outcome.error = ProviderError("Provider '" + config_.id + "' rejected the gateway's credentials (HTTP " +
+                                        std::to_string(status) + ").",
+                                    "provider '" + config_.id + "' rejected its credentials (HTTP " +
+                                        std::to_string(status) + "): " + detail);
     }
     co_return outcome;
   }
@@ -181,7 +196,20 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
       head.content_length = length;
     }
   }
-  if (auto rid = resp->header("x-request-id"); !rid.empty()) head.headers.emplace_back("x-request-id", std::move(rid));
+  // The response's own x-request-id is the gateway's; the upstream's id is
+  // kept under another name for support requests to the provider.
+  if (auto rid = resp->header("x-request-id"); !rid.empty()) {
+    head.headers.emplace_back("x-upstream-request-id", std::move(rid));
+  }
+  // A body of announced length past the limit is refused before any of it is sent.
+  const bool bounded = !call.request->stream;
+  if (bounded && head.content_length && *head.content_length > config_.max_response_bytes) {
+    RecordFailure();
+    outcome.error = ProviderError("Provider '" + config_.id + "' sent a response larger than the gateway accepts.",
+                                  "provider '" + config_.id + "': Content-Length " +
+                                      std::to_string(*head.content_length) + " over max_response_bytes");
+    co_return outcome;
+  }
   if (call.request->stream) {
     head.headers.emplace_back("Cache-Control", "no-cache");
     head.headers.emplace_back("X-Accel-Buffering", "no");
@@ -198,6 +226,7 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
   const bool check_done = call.request->stream && status < 300;
   std::string tail;
   std::string piece;
+  uint64_t received = 0;
   bool done = false;
   while (!done) {
     piece.clear();
@@ -209,6 +238,15 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
       }
       RecordFailure();
       outcome.error = MapTransportError(config_.id, read_err);
+      co_return outcome;
+    }
+    received += piece.size();
+    if (bounded && received > config_.max_response_bytes) {
+      // An endless (chunked or close-delimited) body: cut it off.
+      RecordFailure();
+      outcome.error = ProviderError("Provider '" + config_.id + "' sent a response larger than the gateway accepts.",
+                                    "provider '" + config_.id + "': response body over max_response_bytes (" +
+                                        std::to_string(config_.max_response_bytes) + ")");
       co_return outcome;
     }
     if (check_done) {
@@ -226,9 +264,8 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
   }
   if (check_done && !EndsWithDone(tail)) {
     RecordFailure();
-    log::Warn("provider ", config_.id, ": stream ended without [DONE]");
-    outcome.error = GatewayError{ErrorCode::kProviderError,
-                                 "Provider '" + config_.id + "' ended the stream early.", std::nullopt, std::nullopt};
+    outcome.error = ProviderError("Provider '" + config_.id + "' ended the stream early.",
+                                  "provider '" + config_.id + "': stream ended without [DONE]");
     co_return outcome;
   }
   const bool ended = co_await sink.End();

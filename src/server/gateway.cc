@@ -18,7 +18,7 @@ long long UnixNow() {
 }
 
 GatewayError Error(ErrorCode code, std::string message) {
-  return GatewayError{code, std::move(message), std::nullopt, std::nullopt};
+  return GatewayError{code, std::move(message), std::nullopt, std::nullopt, {}};
 }
 
 // Percent-decodes a path segment ("openai%2Fgpt-4o" → "openai/gpt-4o");
@@ -37,6 +37,14 @@ boost::asio::awaitable<void> WriteWhole(ResponseSink& sink, ResponseHead head, c
   if (alive) co_await sink.End();
 }
 
+net::CidrSet ParseTrusted(const std::vector<std::string>& texts) {
+  std::vector<net::Cidr> ranges;
+  for (const auto& t : texts) {
+    if (auto c = net::Cidr::Parse(t)) ranges.push_back(*c);  // the loader validated each
+  }
+  return net::CidrSet(std::move(ranges));
+}
+
 }  // namespace
 
 Gateway::Gateway(config::Config config)
@@ -44,7 +52,16 @@ Gateway::Gateway(config::Config config)
       providers_(config_.providers),
       router_(config_.models, providers_.ById()),
       auth_(config_.server.auth, config_.keys),
-      started_at_(UnixNow()) {}
+      started_at_(UnixNow()),
+      connections_(config_.server.max_connections),
+      trusted_proxies_(ParseTrusted(config_.server.trusted_proxies)) {}
+
+std::string Gateway::StartupProblem() const {
+  if (!auth_.ready()) {
+    return "cannot hash client keys with SHA-256 (OpenSSL); refusing to start rather than accept any key";
+  }
+  return "";
+}
 
 boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body) {
   ResponseHead head;
@@ -110,36 +127,50 @@ boost::asio::awaitable<void> Gateway::HandleHealth(ResponseSink& sink) {
   }
   std::string body = "{\"status\":\"" + std::string(status) + "\",\"version\":\"" + kVersion + "\",\"service\":\"" +
                      kProductName + "\",\"timestamp\":\"" + std::to_string(UnixNow()) + "\",\"providers\":" +
-                     providers + "}";
+                     providers + ",\"connections\":{\"open\":" + std::to_string(connections_.open()) +
+                     ",\"max\":" + std::to_string(connections_.max()) +
+                     ",\"rejected_total\":" + std::to_string(connections_.rejected()) + "}}";
   co_await SendBody(sink, code, std::move(body));
 }
 
-boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx) {
-  RouteMatch route = MatchRoute(request.method, request.target);
-  if (route.endpoint == Endpoint::kNotFound) {
-    GatewayError error = Error(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method) + " " +
-                                                         std::string(request.target.substr(0, 200)));
-    co_await SendError(sink, error);
-    co_return;
+Admission Gateway::Admit(const GatewayRequest& request) const {
+  Admission a;
+  a.route = MatchRoute(request.method, request.target);
+  if (a.route.endpoint == Endpoint::kNotFound) {
+    a.error = Error(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method.substr(0, 16)) + " " +
+                                             std::string(request.target.substr(0, request.target.find('?')).substr(0, 200)));
+    return a;
   }
-  if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(route.endpoint) &&
+  if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(a.route.endpoint) &&
       !auth_.Check(request.authorization, request.x_api_key)) {
     bool none = Authenticator::PresentedKey(request.authorization, request.x_api_key).empty();
-    GatewayError error =
-        Error(ErrorCode::kUnauthorized, none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
-                                             : "Incorrect API key provided.");
-    co_await SendError(sink, error);
+    a.error = Error(ErrorCode::kUnauthorized, none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
+                                                   : "Incorrect API key provided.");
+    return a;
+  }
+  if (a.route.endpoint == Endpoint::kMethodNotAllowed) {
+    a.error = Error(ErrorCode::kMethodNotAllowed,
+                    "Method " + std::string(request.method.substr(0, 16)) + " is not allowed on this endpoint.");
+  }
+  return a;
+}
+
+boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx) {
+  const Admission admission = Admit(request);
+  co_await Handle(request, admission, sink, ctx);
+}
+
+boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,
+                                             RequestContext& ctx) {
+  if (admission.error) {
+    co_await SendError(sink, *admission.error);
     co_return;
   }
+  const RouteMatch& route = admission.route;
   // GCC 12 destroys temporaries that live across a co_await twice: every
   // argument below is a named local, never a temporary object.
   switch (route.endpoint) {
-    case Endpoint::kMethodNotAllowed: {
-      GatewayError error =
-          Error(ErrorCode::kMethodNotAllowed, "Method " + std::string(request.method) + " is not allowed on this endpoint.");
-      co_await SendError(sink, error);
-      co_return;
-    }
+    case Endpoint::kMethodNotAllowed:  // refused by Admit
     case Endpoint::kRoot: {
       std::string body = RootBody();
       co_await SendBody(sink, 200, std::move(body));
@@ -210,15 +241,19 @@ boost::asio::awaitable<void> Gateway::HandleInference(Operation op, GatewayReque
     co_return;
   }
   if (!outcome.error) co_return;
+  log::Warn("request ", ctx.request_id, ": ", ErrorCodeName(outcome.error->code), ": ",
+            outcome.error->detail.empty() ? outcome.error->message : outcome.error->detail);
   if (!sink.started()) {
     co_await SendError(sink, *outcome.error);
-  } else if (req.stream) {
+  } else if (req.stream && sink.chunked()) {
     // Mid-stream failure: tell the client in-band, then end the stream.
     std::string event = openai::ErrorEvent(*outcome.error);
     bool alive = co_await sink.Write(event);
     if (alive) co_await sink.End();
   } else {
-    sink.Abort();  // a body of announced length cannot be completed
+    // A body of announced length cannot be completed, and nothing may be
+    // appended to it: the next response on the connection would be corrupt.
+    sink.Abort();
   }
 }
 

@@ -16,12 +16,15 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "common/cancellation.h"
+#include "common/cidr.h"
 #include "config/config.h"
 #include "core/errors.h"
 #include "core/model_router.h"
 #include "core/response_sink.h"
 #include "provider/provider_registry.h"
 #include "server/auth.h"
+#include "server/connection_gauge.h"
+#include "server/router.h"
 
 namespace sy {
 
@@ -29,7 +32,8 @@ namespace upstream {
 class HttpClient;
 }
 
-// A complete HTTP request, as read by the session.
+// An HTTP request as read by the session. Admit() needs only the head; the
+// body is read after admission and filled in before Handle().
 struct GatewayRequest {
   std::string_view method;
   std::string_view target;
@@ -38,10 +42,18 @@ struct GatewayRequest {
   std::string body;
 };
 
+// The verdict on a request head: which endpoint, and whether it is refused
+// (unknown endpoint, missing or wrong key) before its body is read.
+struct Admission {
+  RouteMatch route;
+  std::optional<GatewayError> error;  // set: send it; the body is not needed
+};
+
 // What one request may use from the worker thread that runs it.
 struct RequestContext {
   upstream::HttpClient* http = nullptr;  // the worker's upstream client
   Cancellation* cancel = nullptr;        // fires when the client disconnects
+  std::string_view request_id;           // for log lines about this request
   // Called before a call goes upstream, to start watching the client
   // connection for a disconnect. May be empty.
   std::function<void()> watch_client;
@@ -51,12 +63,24 @@ class Gateway {
  public:
   explicit Gateway(config::Config config);
 
+  // "" when the gateway can serve, else why it must not start (e.g. client
+  // keys cannot be hashed: auth would fail open).
+  std::string StartupProblem() const;
+
+  // Routes the request head and checks its key. Cheap; no body needed.
+  Admission Admit(const GatewayRequest& request) const;
+  // Answers an admitted request (admission.error unset) or sends its error.
+  boost::asio::awaitable<void> Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,
+                                      RequestContext& ctx);
+  // Admit + Handle.
   boost::asio::awaitable<void> Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx);
 
   // Writes `error` as a complete error response in the OpenAI shape.
   static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error);
 
   const config::Config& config() const { return config_; }
+  ConnectionGauge& connections() { return connections_; }
+  const net::CidrSet& trusted_proxies() const { return trusted_proxies_; }
   void BeginDrain() { draining_.store(true); }
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
@@ -74,6 +98,8 @@ class Gateway {
   Authenticator auth_;
   long long started_at_;  // unix seconds; the "created" of model objects
   std::atomic<bool> draining_{false};
+  ConnectionGauge connections_;
+  net::CidrSet trusted_proxies_;
 };
 
 // Writes a complete response with a body of known length.

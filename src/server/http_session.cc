@@ -1,20 +1,24 @@
 #include "server/http_session.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstdio>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "common/cidr.h"
 #include "common/log.h"
+#include "server/access_log.h"
+#include "server/client_sink.h"
+#include "server/request_framing.h"
+#include "server/request_id.h"
 #include "server/worker.h"
 
 namespace sy {
@@ -24,287 +28,406 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using boost::system::error_code;
+using Clock = ClientConnection::Clock;
 
 constexpr size_t kFirstReadBytes = 2048;
+constexpr size_t kHeaderReadBytes = 4096;
+constexpr size_t kBodyReadBytes = 64 * 1024;
+// Input a connection may hold beyond a full header block (a body read, a
+// chunk-size line, pipelined requests): its buffer never grows past
+// max_header_bytes + this.
+constexpr size_t kBufferSlackBytes = 64 * 1024;
+// Longest chunk-size line (with its extensions), or trailer block, that may
+// wait in the buffer for its end.
+constexpr size_t kMaxChunkLineBytes = 4096;
+constexpr size_t kMaxChunkExtensionBytes = 1024;
+// Lingering close, as nginx: after an error that ends the connection, input
+// is read and thrown away for up to kLingerTime, and stops once none has come
+// for kLingerTimeout; the client then reads our answer instead of a reset.
+constexpr auto kLingerTime = std::chrono::seconds(30);
+constexpr auto kLingerTimeout = std::chrono::seconds(5);
+constexpr size_t kWatchReadBytes = 1024;
 
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
-  }
-}
-
-// Writes a response to the client connection. The status line and headers
-// are held back and go out with the first piece of body, so a small response
-// costs one write(2).
-class ClientSink final : public ResponseSink {
- public:
-  ClientSink(ClientConnection& conn, bool keep_alive, std::chrono::seconds write_timeout)
-      : conn_(conn), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
-
-  bool keep_alive() const { return keep_alive_ && ok_; }
-  int status() const { return status_; }  // 0 until Begin
-  bool started() const override { return started_; }
-
-  asio::awaitable<bool> Begin(ResponseHead head) override {
-    started_ = true;
-    status_ = head.status;
-    chunked_ = !head.content_length.has_value();
-    head_.reserve(256);
-    head_ = "HTTP/1.1 ";
-    head_ += std::to_string(head.status);
-    head_ += ' ';
-    head_ += ReasonPhrase(head.status);
-    head_ += "\r\nServer: switchyard\r\nContent-Type: ";
-    head_ += head.content_type;
-    if (chunked_) {
-      head_ += "\r\nTransfer-Encoding: chunked";
-    } else {
-      head_ += "\r\nContent-Length: ";
-      head_ += std::to_string(*head.content_length);
-    }
-    if (!keep_alive_) head_ += "\r\nConnection: close";
-    for (const auto& [name, value] : head.headers) {
-      head_ += "\r\n";
-      head_ += name;
-      head_ += ": ";
-      head_ += value;
-    }
-    head_ += "\r\n\r\n";
-    co_return ok_;
-  }
-
-  asio::awaitable<bool> Write(std::string_view data) override {
-    if (data.empty() || !ok_) co_return ok_;
-    std::array<asio::const_buffer, 4> bufs;
-    char size_line[24];
-    bufs[0] = asio::buffer(head_);
-    if (chunked_) {
-      int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-      bufs[1] = asio::buffer(size_line, static_cast<size_t>(n));
-      bufs[2] = asio::buffer(data);
-      bufs[3] = asio::buffer("\r\n", 2);
-    } else {
-      bufs[1] = asio::buffer(data);
-    }
-    co_return co_await Send(bufs);
-  }
-
-  asio::awaitable<bool> End() override {
-    if (!ok_) co_return false;
-    std::array<asio::const_buffer, 2> bufs;
-    bufs[0] = asio::buffer(head_);
-    if (chunked_) bufs[1] = asio::buffer("0\r\n\r\n", 5);
-    if (asio::buffer_size(bufs) == 0) co_return true;
-    co_return co_await Send(bufs);
-  }
-
-  void Abort() override {
-    ok_ = false;
-    error_code ignored;
-    conn_.socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  }
-
- private:
-  // Tries one non-blocking writev first: the kernel's send buffer almost
-  // always has room, and then no async operation or write timer is needed.
-  // Only what did not fit is written asynchronously, under the write timeout.
-  template <typename Buffers>
-  asio::awaitable<bool> Send(const Buffers& bufs) {
-    error_code ec;
-    auto& socket = conn_.socket;
-    const size_t total = asio::buffer_size(bufs);
-    size_t sent = 0;
-    if (!socket.non_blocking()) socket.non_blocking(true, ec);
-    if (!ec) sent = socket.write_some(bufs, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-    if (!ec && sent < total) {
-      auto rest = beast::buffers_suffix<Buffers>(bufs);
-      rest.consume(sent);
-      conn_.ExpireIn(write_timeout_);
-      co_await asio::async_write(socket, rest, asio::redirect_error(asio::use_awaitable, ec));
-      conn_.NoDeadline();
-    }
-    head_.clear();
-    if (ec) ok_ = false;
-    co_return ok_;
-  }
-
-  ClientConnection& conn_;
-  bool keep_alive_;
-  std::chrono::seconds write_timeout_;
-  bool started_ = false;
-  int status_ = 0;
-  bool chunked_ = false;
-  bool ok_ = true;
-  std::string head_;  // status line and headers not yet sent
+// What a connection does after a request.
+enum class Next {
+  kKeepAlive,  // read the next request
+  kClose,      // close now (the client went away, timed out, or asked)
+  kLinger,     // an error was answered while input may still be arriving: lingering close
 };
+
+struct Session {
+  ClientConnection& conn;
+  Worker& worker;
+  beast::flat_buffer buffer;
+  asio::ip::address peer;
+};
+
+std::string_view BufferView(const beast::flat_buffer& b) {
+  return {static_cast<const char*>(b.data().data()), b.size()};
+}
 
 // Watches the client socket while a request is upstream: a read that ends in
 // EOF or an error means the client went away, and the request's Cancellation
 // fires so the upstream call is dropped at once. Bytes that do arrive (the
-// client's next request, pipelined) are kept in the session's buffer.
-// A speculative read costs one recv; an async_wait would cost an epoll_ctl.
+// client's next request, pipelined) are kept in the session's buffer, and the
+// watch goes on for the whole life of the request; it stops only when the
+// buffer is full.
 struct DisconnectWatch {
   Cancellation* cancel = nullptr;
   bool active = true;
 };
 
-constexpr size_t kWatchReadBytes = 1024;
-
 void WatchForDisconnect(asio::ip::tcp::socket& socket, beast::flat_buffer& buffer,
                         const std::shared_ptr<DisconnectWatch>& watch) {
-  socket.async_read_some(buffer.prepare(kWatchReadBytes), [&buffer, watch](error_code ec, size_t n) {
+  const size_t room = std::min(kWatchReadBytes, buffer.max_size() - buffer.size());
+  if (room == 0) return;
+  socket.async_read_some(buffer.prepare(room), [&socket, &buffer, watch](error_code ec, size_t n) {
+    // Bytes read are kept even when the request is over: StopWatching lets
+    // this handler run before the session touches the buffer again.
+    buffer.commit(n);
     if (!watch->active) return;
     if (ec) {
       watch->cancel->Cancel();
       return;
     }
-    buffer.commit(n);  // pipelined bytes: the next ServeOne parses them
+    WatchForDisconnect(socket, buffer, watch);
   });
 }
 
-// An error response for a request that could not be read, then close.
-asio::awaitable<void> RejectAndClose(ClientConnection& conn, ErrorCode code, std::string message) {
-  ClientSink sink(conn, /*keep_alive=*/false, std::chrono::seconds(5));
-  GatewayError error{code, std::move(message), std::nullopt, std::nullopt};
+asio::awaitable<void> StopWatching(Session& s, const std::shared_ptr<DisconnectWatch>& watch) {
+  watch->active = false;
+  error_code ignored;
+  s.conn.socket.cancel(ignored);
+  // The cancelled (or already completed) read's handler is queued now; one
+  // trip through the queue lets it run and commit what it read.
+  co_await asio::post(s.worker.io().get_executor(), asio::use_awaitable);
+}
+
+std::string ClientText(const Session& s, std::string_view forwarded_for) {
+  return net::ClientAddress(s.peer, forwarded_for, s.worker.gateway().trusted_proxies()).to_string();
+}
+
+void LogAccess(const Session& s, std::string_view request_id, std::string_view forwarded_for, std::string_view method,
+               std::string_view target, int status, Clock::time_point started, bool client_closed) {
+  if (!s.worker.gateway().config().server.access_log) return;
+  const std::string client = ClientText(s, forwarded_for);
+  AccessRecord r;
+  r.request_id = request_id;
+  r.client = client;
+  r.method = method.empty() ? "-" : method;
+  r.target = target.empty() ? "-" : target;
+  r.status = status;
+  r.millis = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  r.client_closed = client_closed;
+  log::Info(FormatAccessLine(r));
+}
+
+// Answers a request that cannot be served with an error, Connection: close.
+// Returns kLinger: the caller then drains the input before closing.
+asio::awaitable<Next> Reject(Session& s, ErrorCode code, std::string message, std::string_view request_id,
+                             std::string_view method, std::string_view target, Clock::time_point started) {
+  const auto& cfg = s.worker.gateway().config().server;
+  ClientSink sink(s.conn, /*keep_alive=*/false, std::chrono::seconds(cfg.write_timeout_s), request_id);
+  GatewayError error{code, std::move(message), std::nullopt, std::nullopt, {}};
   co_await Gateway::SendError(sink, error);
+  LogAccess(s, request_id, {}, method, target, sink.status(), started, false);
+  co_return Next::kLinger;
 }
 
-// The answer for a request that failed to read, or nullopt when the client
-// simply went away (or was too slow) and deserves no answer.
-std::optional<std::pair<ErrorCode, std::string>> Rejection(const error_code& ec, const config::ServerConfig& cfg,
-                                                           std::string_view malformed_prefix) {
-  if (ec == http::error::header_limit) {
-    return std::pair{ErrorCode::kHeadersTooLarge,
-                     "Request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes."};
-  }
-  if (ec == http::error::body_limit) {
-    return std::pair{ErrorCode::kPayloadTooLarge,
-                     "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes."};
-  }
-  if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == beast::error::timeout ||
-      ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
-    return std::nullopt;
-  }
-  return std::pair{ErrorCode::kBadRequest, std::string(malformed_prefix) + ec.message()};
-}
-
-// Reads one request and answers it. Returns false when the connection must close.
-asio::awaitable<bool> ServeOne(ClientConnection& conn, beast::flat_buffer& buffer, Worker& worker) {
-  const auto& cfg = worker.gateway().config().server;
+// Throws away input until the client closes, goes quiet for kLingerTimeout,
+// or kLingerTime has passed; the caller then closes. Half-closes first so the
+// client sees the end of our response.
+asio::awaitable<void> LingerAndClose(Session& s) {
   error_code ec;
-  http::request_parser<http::string_body> parser;
+  s.conn.socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  s.buffer.clear();
+  const auto until = Clock::now() + kLingerTime;
+  std::array<char, 4096> scratch;
+  for (;;) {
+    const auto left = until - Clock::now();
+    if (left <= Clock::duration::zero() || s.worker.draining()) break;
+    s.conn.ExpireIn(std::min<Clock::duration>(kLingerTimeout, left));
+    co_await s.conn.socket.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+  }
+  s.conn.NoDeadline();
+}
+
+// Why a read of request bytes stopped without a request.
+enum class ReadEnd { kOk, kGone, kTimedOut };
+
+ReadEnd ReadFailure(const Session& s, const error_code& ec) {
+  if (!ec) return ReadEnd::kOk;
+  return s.conn.timed_out ? ReadEnd::kTimedOut : ReadEnd::kGone;
+}
+
+// Reads until one request's header block is in the buffer. *length is its
+// size, or 0 with *reject set when it must be refused.
+asio::awaitable<ReadEnd> ReadHeaderBlock(Session& s, size_t* length, std::optional<GatewayError>* reject) {
+  const auto& cfg = s.worker.gateway().config().server;
+  HeaderBlockScanner scanner;
+  *length = 0;
+  for (;;) {
+    std::string_view data = BufferView(s.buffer);
+    if (scanner.scanned() == 0) {
+      if (size_t skip = LeadingEmptyLines(data); skip > 0) {
+        s.buffer.consume(skip);
+        continue;
+      }
+    }
+    const auto result = scanner.Scan(data);
+    if (result == HeaderBlockScanner::Result::kComplete) {
+      if (scanner.length() > cfg.max_header_bytes) break;
+      *length = scanner.length();
+      co_return ReadEnd::kOk;
+    }
+    if (result != HeaderBlockScanner::Result::kNeedMore) {
+      std::string why = result == HeaderBlockScanner::Result::kObsFold ? "a header line is folded (obs-fold)"
+                        : result == HeaderBlockScanner::Result::kNul   ? "a NUL byte in the header block"
+                                                                       : "a line does not end in CRLF";
+      *reject = GatewayError{ErrorCode::kBadRequest, "Malformed HTTP request: " + why + ".", std::nullopt,
+                             std::nullopt, {}};
+      co_return ReadEnd::kOk;
+    }
+    if (data.size() >= cfg.max_header_bytes) break;
+    const size_t room = std::min(kHeaderReadBytes, s.buffer.max_size() - s.buffer.size());
+    error_code ec;
+    size_t n = co_await s.conn.socket.async_read_some(s.buffer.prepare(room),
+                                                      asio::redirect_error(asio::use_awaitable, ec));
+    s.buffer.commit(n);
+    if (ec) co_return ReadFailure(s, ec);
+  }
+  *reject = GatewayError{ErrorCode::kHeadersTooLarge,
+                         "Request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes.", std::nullopt,
+                         std::nullopt, {}};
+  co_return ReadEnd::kOk;
+}
+
+using RequestParser = http::request_parser<http::string_body>;
+
+// Reads the rest of the body into the parser, chunk-size lines and trailers
+// bounded. On a framing error or a body over the limit, *reject is set.
+asio::awaitable<ReadEnd> ReadBody(Session& s, RequestParser& parser, std::optional<GatewayError>* reject) {
+  const auto& cfg = s.worker.gateway().config().server;
+  parser.eager(true);
+  error_code ec;
+  for (;;) {
+    if (s.buffer.size() > 0) {
+      const size_t used = parser.put(s.buffer.data(), ec);
+      s.buffer.consume(used);
+      if (ec == http::error::need_more) ec = {};
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          *reject = GatewayError{ErrorCode::kPayloadTooLarge,
+                                 "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.",
+                                 std::nullopt, std::nullopt, {}};
+        } else {
+          *reject = GatewayError{ErrorCode::kBadRequest, "Malformed HTTP request body: " + ec.message() + ".",
+                                 std::nullopt, std::nullopt, {}};
+        }
+        co_return ReadEnd::kOk;
+      }
+      if (parser.is_done()) co_return ReadEnd::kOk;
+      if (used > 0) continue;
+      // What is left waits for the end of a chunk-size line or of the trailers.
+      if (s.buffer.size() > kMaxChunkLineBytes) {
+        *reject = GatewayError{ErrorCode::kBadRequest, "Malformed HTTP request body: chunk-size line or trailers over " +
+                                                           std::to_string(kMaxChunkLineBytes) + " bytes.",
+                               std::nullopt, std::nullopt, {}};
+        co_return ReadEnd::kOk;
+      }
+    }
+    const size_t room = std::min(kBodyReadBytes, s.buffer.max_size() - s.buffer.size());
+    size_t n = co_await s.conn.socket.async_read_some(s.buffer.prepare(room),
+                                                      asio::redirect_error(asio::use_awaitable, ec));
+    s.buffer.commit(n);
+    if (ec) co_return ReadFailure(s, ec);
+  }
+}
+
+// Reads one request and answers it.
+asio::awaitable<Next> ServeOne(Session& s) {
+  const auto& cfg = s.worker.gateway().config().server;
+  const auto write_timeout = std::chrono::seconds(cfg.write_timeout_s);
+  const auto started = Clock::now();
+  std::optional<GatewayError> reject;
+
+  // 1. The header block, checked byte by byte before Beast parses it.
+  s.conn.ExpireIn(std::chrono::seconds(cfg.header_timeout_s));
+  size_t header_length = 0;
+  const ReadEnd header_end = co_await ReadHeaderBlock(s, &header_length, &reject);
+  s.conn.NoDeadline();
+  if (header_end != ReadEnd::kOk) co_return Next::kClose;  // gone, or too slow: no answer
+  if (reject) {
+    const std::string id = NewRequestId();
+    co_return co_await Reject(s, reject->code, std::move(reject->message), id, {}, {}, started);
+  }
+
+  // 2. Parse it, and refuse framings that could smuggle a request.
+  RequestParser parser;
+  auto on_chunk = [](std::uint64_t, std::string_view extensions, error_code& ec) {
+    if (extensions.size() > kMaxChunkExtensionBytes) ec = http::error::bad_chunk_extension;
+  };
+  parser.on_chunk_header(on_chunk);
   parser.header_limit(cfg.max_header_bytes);
   parser.body_limit(cfg.max_body_bytes);
-
-  conn.ExpireIn(std::chrono::seconds(cfg.header_timeout_s));
-  co_await http::async_read_header(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  error_code ec;
+  parser.put(asio::buffer(s.buffer.data().data(), header_length), ec);
+  s.buffer.consume(header_length);
+  if (ec == http::error::need_more && !parser.is_header_done()) ec = http::error::partial_message;
+  if (ec == http::error::need_more) ec = {};
+  if (ec == http::error::body_limit) {
+    const std::string id = NewRequestId();
+    co_return co_await Reject(s, ErrorCode::kPayloadTooLarge,
+                              "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.", id,
+                              {}, {}, started);
+  }
   if (ec) {
-    if (auto rejection = Rejection(ec, cfg, "Malformed HTTP request: ")) {
-      co_await RejectAndClose(conn, rejection->first, std::move(rejection->second));
-    }
-    co_return false;
+    const std::string id = NewRequestId();
+    co_return co_await Reject(s, ErrorCode::kBadRequest, "Malformed HTTP request: " + ec.message() + ".", id, {}, {},
+                              started);
   }
-  auto& header = parser.get();
-  if (beast::iequals(header[http::field::expect], "100-continue")) {
-    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    co_await asio::async_write(conn.socket, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return false;
-  }
-  conn.ExpireIn(std::chrono::seconds(cfg.body_timeout_s));
-  co_await http::async_read(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  conn.NoDeadline();
-  if (ec) {
-    if (auto rejection = Rejection(ec, cfg, "Malformed HTTP request body: ")) {
-      co_await RejectAndClose(conn, rejection->first, std::move(rejection->second));
-    }
-    co_return false;
-  }
-
-  const auto started = ClientConnection::Clock::now();
   auto& msg = parser.get();
-  const bool keep_alive = msg.keep_alive() && !worker.draining();
-  GatewayRequest request{msg.method_string(), msg.target(), msg[http::field::authorization], msg["x-api-key"],
-                         std::move(msg.body())};
-  ClientSink sink(conn, keep_alive, std::chrono::seconds(cfg.idle_timeout_s));
+  const std::string request_id = RequestIdFor(msg["x-request-id"]);
+  // Several X-Forwarded-For fields are one list, in order.
+  std::string forwarded_joined;
+  std::string_view forwarded_for = msg["x-forwarded-for"];
+  if (msg.count("x-forwarded-for") > 1) {
+    auto [first, last] = msg.equal_range("x-forwarded-for");
+    for (auto it = first; it != last; ++it) {
+      if (!forwarded_joined.empty()) forwarded_joined += ',';
+      forwarded_joined += it->value();
+    }
+    forwarded_for = forwarded_joined;
+  }
+  if (std::string_view bad = CheckFraming(msg.base()); !bad.empty()) {
+    co_return co_await Reject(s, ErrorCode::kBadRequest, std::string(bad), request_id, msg.method_string(),
+                              msg.target(), started);
+  }
+
+  // 3. Admission on the head alone: an unknown endpoint or a wrong key is
+  // answered before any body byte is read (and without 100 Continue).
+  GatewayRequest request{msg.method_string(), msg.target(), msg[http::field::authorization], msg["x-api-key"], {}};
+  const Admission admission = s.worker.gateway().Admit(request);
+  const bool body_pending = !parser.is_done();
+  bool keep_alive = msg.keep_alive() && !s.worker.draining();
+  if (admission.error) {
+    ClientSink sink(s.conn, keep_alive && !body_pending, write_timeout, request_id);
+    co_await Gateway::SendError(sink, *admission.error);
+    LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);
+    if (sink.keep_alive()) co_return Next::kKeepAlive;
+    co_return body_pending ? Next::kLinger : Next::kClose;
+  }
+
+  // 4. The body.
+  if (body_pending) {
+    if (beast::iequals(msg[http::field::expect], "100-continue") && s.buffer.size() == 0) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      s.conn.ExpireIn(write_timeout);
+      co_await asio::async_write(s.conn.socket, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
+      s.conn.NoDeadline();
+      if (ec) co_return Next::kClose;
+    }
+    s.conn.ExpireIn(std::chrono::seconds(cfg.body_timeout_s));
+    const ReadEnd body_end = co_await ReadBody(s, parser, &reject);
+    s.conn.NoDeadline();
+    if (body_end == ReadEnd::kGone) co_return Next::kClose;
+    if (body_end == ReadEnd::kTimedOut) {
+      s.conn.timed_out = false;
+      reject = GatewayError{ErrorCode::kRequestTimeout,
+                            "Request body not received within " + std::to_string(cfg.body_timeout_s) + " s.",
+                            std::nullopt, std::nullopt, {}};
+      ClientSink sink(s.conn, false, write_timeout, request_id);
+      co_await Gateway::SendError(sink, *reject);
+      LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);
+      co_return Next::kClose;
+    }
+    if (reject) {
+      co_return co_await Reject(s, reject->code, std::move(reject->message), request_id, request.method,
+                                request.target, started);
+    }
+  }
+  request.body = std::move(msg.body());
+
+  // 5. The answer.
+  keep_alive = keep_alive && !s.worker.draining();
+  ClientSink sink(s.conn, keep_alive, write_timeout, request_id);
   Cancellation cancel;
   std::shared_ptr<DisconnectWatch> watch;
   RequestContext ctx;
-  ctx.http = &worker.http();
+  ctx.http = &s.worker.http();
   ctx.cancel = &cancel;
+  ctx.request_id = request_id;
   ctx.watch_client = [&] {
     watch = std::make_shared<DisconnectWatch>();
     watch->cancel = &cancel;
-    WatchForDisconnect(conn.socket, buffer, watch);
+    WatchForDisconnect(s.conn.socket, s.buffer, watch);
   };
-  co_await worker.gateway().Handle(request, sink, ctx);
-  if (watch) {
-    watch->active = false;
-    error_code ignored;
-    conn.socket.cancel(ignored);
-  }
-  if (cfg.access_log) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(ClientConnection::Clock::now() - started);
-    log::Info("access ", request.method, " ", request.target.substr(0, 200), " ", sink.status(), " ",
-              micros.count() / 1000.0, "ms", cancel.cancelled() ? " (client closed)" : "");
-  }
-  co_return sink.keep_alive() && !cancel.cancelled();
+  co_await s.worker.gateway().Handle(request, admission, sink, ctx);
+  if (watch) co_await StopWatching(s, watch);
+  LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, cancel.cancelled());
+  co_return sink.keep_alive() && !cancel.cancelled() ? Next::kKeepAlive : Next::kClose;
+}
+
+// At most one warning a second per worker about connections over the cap.
+void WarnOverCap(Worker& worker) {
+  thread_local Clock::time_point last_warning{};
+  const auto now = Clock::now();
+  if (now - last_warning < std::chrono::seconds(1)) return;
+  last_warning = now;
+  const auto& gauge = worker.gateway().connections();
+  log::Warn("server.max_connections (", gauge.max(), ") reached: closing new connections (",
+            gauge.rejected(), " so far)");
 }
 
 }  // namespace
 
 asio::awaitable<void> RunSession(asio::ip::tcp::socket socket, Worker& worker) {
+  error_code ec;
+  ConnectionGauge& gauge = worker.gateway().connections();
+  if (!gauge.TryAcquire()) {
+    WarnOverCap(worker);
+    socket.close(ec);
+    co_return;
+  }
+  const auto& cfg = worker.gateway().config().server;
   worker.SessionStarted();
   ClientConnection conn(std::move(socket));
   worker.Register(&conn);
-  beast::flat_buffer buffer;
-  const auto idle_timeout = std::chrono::seconds(worker.gateway().config().server.idle_timeout_s);
+  Session s{conn, worker, beast::flat_buffer(cfg.max_header_bytes + kBufferSlackBytes), {}};
+  auto peer = conn.socket.remote_endpoint(ec);
+  if (!ec) s.peer = peer.address();
+  const auto idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
   try {
     for (;;) {
-      if (buffer.size() == 0) {
+      if (s.buffer.size() == 0) {
         // Idle: wait for the first bytes of the next request.
         if (worker.draining()) break;
-        error_code ec;
         conn.idle = true;
         conn.ExpireIn(idle_timeout);
-        size_t n = co_await conn.socket.async_read_some(buffer.prepare(kFirstReadBytes),
+        size_t n = co_await conn.socket.async_read_some(s.buffer.prepare(kFirstReadBytes),
                                                         asio::redirect_error(asio::use_awaitable, ec));
         conn.idle = false;
+        conn.NoDeadline();
         if (ec) break;
-        buffer.commit(n);
+        s.buffer.commit(n);
       }
-      const bool keep_going = co_await ServeOne(conn, buffer, worker);
-      if (!keep_going) break;
-      if (worker.draining()) break;
-      if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
+      const Next next = co_await ServeOne(s);
+      if (next == Next::kLinger) {
+        co_await LingerAndClose(s);
+        break;
+      }
+      if (next == Next::kClose || worker.draining()) break;
+      if (s.buffer.size() == 0 && s.buffer.capacity() > 16 * 1024) s.buffer.shrink_to_fit();
     }
   } catch (const std::exception& e) {
     log::Error("session: unexpected exception: ", e.what());
   }
-  error_code ignored;
-  conn.socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  conn.socket.close(ignored);
+  conn.socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  conn.socket.close(ec);
   worker.Unregister(&conn);
   worker.SessionEnded();
+  gauge.Release();
 }
 
 }  // namespace sy

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "server/http_session.h"
+#include "server/supervised.h"
 
 namespace sy {
 
@@ -45,8 +46,10 @@ uint16_t Worker::port() const {
 }
 
 void Worker::Start() {
-  asio::co_spawn(io_, AcceptLoop(), asio::detached);
-  asio::co_spawn(io_, SweepLoop(), asio::detached);
+  // Supervised: a loop that throws is logged and restarted (or, failing
+  // again and again, the process exits for its supervisor to restart it).
+  SpawnSupervised(io_, "accept loop", [this] { return AcceptLoop(); });
+  SpawnSupervised(io_, "deadline sweep", [this] { return SweepLoop(); });
   thread_ = std::thread([this] {
     for (;;) {
       try {

@@ -10,7 +10,7 @@ namespace sy::openai {
 namespace {
 
 GatewayError BadRequest(std::string message, std::string param = {}) {
-  GatewayError e{ErrorCode::kBadRequest, std::move(message), std::nullopt, std::nullopt};
+  GatewayError e{ErrorCode::kBadRequest, std::move(message), std::nullopt, std::nullopt, {}};
   if (!param.empty()) e.param = std::move(param);
   return e;
 }
@@ -41,14 +41,35 @@ std::string_view RequiredField(Operation op) {
 }  // namespace
 
 std::variant<InternalRequest, GatewayError> ParseRequest(Operation op, std::string body) {
-  thread_local simdjson::dom::parser parser;
+  // The depth bound holds for every later capacity bump (simdjson keeps it).
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    auto err = p.allocate(64 * 1024, kMaxJsonDepth);  // on failure parse() allocates as needed
+    (void)err;
+    return p;
+  }();
   simdjson::dom::element doc;
   if (auto err = parser.parse(body.data(), body.size()).get(doc); err) {
     if (body.empty()) return BadRequest("Request body is empty; expected a JSON object.");
+    if (err == simdjson::DEPTH_ERROR) {
+      return BadRequest("Request body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels.");
+    }
     return BadRequest(std::string("Request body is not valid JSON: ") + simdjson::error_message(err));
   }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return BadRequest("Request body must be a JSON object.");
+
+  // The gateway routes on "model" and frames on "stream": with a second
+  // "model" an upstream that keeps the last one would serve another model
+  // than the one routed, authorised and billed.
+  int model_keys = 0;
+  int stream_keys = 0;
+  for (auto field : obj) {
+    if (field.key == "model") ++model_keys;
+    if (field.key == "stream") ++stream_keys;
+  }
+  if (model_keys > 1) return BadRequest("Duplicate key 'model' in the request body.", "model");
+  if (stream_keys > 1) return BadRequest("Duplicate key 'stream' in the request body.", "stream");
 
   InternalRequest req;
   req.operation = op;

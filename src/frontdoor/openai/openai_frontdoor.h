@@ -18,7 +18,10 @@ namespace sy::openai {
 // Validates `body` as JSON and as a request for `op`, and fills an
 // InternalRequest that takes ownership of the body. Checks: the body is a JSON
 // object; "model" is a non-empty string; "stream", when present, is a boolean;
-// chat needs a "messages" array, completions a "prompt", embeddings an "input".
+// chat needs a "messages" array, completions a "prompt", embeddings an "input";
+// "model" and "stream" appear at most once at the top level; nesting is at
+// most kMaxJsonDepth levels deep.
+inline constexpr size_t kMaxJsonDepth = 64;
 std::variant<InternalRequest, GatewayError> ParseRequest(Operation op, std::string body);
 
 // {"error":{"message":...,"type":...,"param":...,"code":...}}
