@@ -53,10 +53,10 @@ struct Admission {
 struct RequestContext {
   upstream::HttpClient* http = nullptr;  // the worker's upstream client
   Cancellation* cancel = nullptr;        // fires when the client disconnects
-  std::string_view request_id;           // for log lines about this request
   // Called before a call goes upstream, to start watching the client
   // connection for a disconnect. May be empty.
   std::function<void()> watch_client;
+  std::string_view request_id;  // for log lines about this request
 };
 
 class Gateway {

@@ -209,6 +209,39 @@ providers:
   EXPECT_EQ(p.max_idle_connections, 0u);
 }
 
+TEST(ConfigTest, EdgeLimitKeysAreReadAndChecked) {
+  LoadResult r = Load(R"(
+server:
+  auth: none
+  max_connections: 500
+  write_timeout_s: 7
+  trusted_proxies: ["10.0.0.0/8", "127.0.0.1", "fd00::/8"]
+providers:
+  - id: p
+    base_url: http://127.0.0.1:9/v1
+    max_response_bytes: 1000
+)");
+  ASSERT_TRUE(r.config) << Describe(r);
+  EXPECT_EQ(r.config->server.max_connections, 500u);
+  EXPECT_EQ(r.config->server.write_timeout_s, 7u);
+  EXPECT_EQ(r.config->server.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "127.0.0.1", "fd00::/8"}));
+  EXPECT_EQ(r.config->providers[0].max_response_bytes, 1000u);
+
+  LoadResult defaults = Load(kAuthNone);
+  ASSERT_TRUE(defaults.config);
+  EXPECT_EQ(defaults.config->server.max_connections, 10000u);
+  EXPECT_EQ(defaults.config->server.write_timeout_s, 30u);
+  EXPECT_TRUE(defaults.config->server.trusted_proxies.empty());
+
+  LoadResult bad = Load("server:\n  auth: none\n  max_connections: 0\n  trusted_proxies: [\"10.0.0.0/33\", lb.internal]\n");
+  EXPECT_FALSE(bad.config);
+  EXPECT_TRUE(Contains(ErrorAt(bad, "server.trusted_proxies[0]"), "CIDR"));
+  EXPECT_TRUE(Contains(ErrorAt(bad, "server.trusted_proxies[1]"), "CIDR"));
+  ErrorAt(bad, "server.max_connections");
+  LoadResult scalar = Load("server:\n  auth: none\n  trusted_proxies: 10.0.0.0/8\n");
+  EXPECT_TRUE(Contains(ErrorAt(scalar, "server.trusted_proxies"), "list"));
+}
+
 TEST(ConfigTest, ConfigWithoutProvidersIsValid) {
   LoadResult r = Load(kAuthNone);
   ASSERT_TRUE(r.config) << Describe(r);

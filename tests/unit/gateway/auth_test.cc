@@ -33,6 +33,23 @@ TEST(Auth, NoneModeAcceptsEverything) {
   EXPECT_TRUE(a.Check("", "").has_value());
 }
 
+bool FailingHasher(std::string_view, std::string*) { return false; }
+bool ConstantHasher(std::string_view, std::string* out) {
+  *out = std::string(32, 'x');  // "works", but every key would match every other
+  return true;
+}
+
+TEST(Auth, FailsClosedWhenKeysCannotBeHashed) {
+  // Regression: every digest became "" and any non-empty key matched.
+  for (auto hasher : {&FailingHasher, &ConstantHasher}) {
+    Authenticator a(config::AuthMode::kKeys, {{"dev", "sk-dev-123"}}, hasher);
+    EXPECT_FALSE(a.ready());
+    EXPECT_FALSE(a.Check("Bearer sk-dev-123", "").has_value());
+    EXPECT_FALSE(a.Check("Bearer anything", "").has_value());
+  }
+  EXPECT_TRUE(Keys().ready());
+}
+
 TEST(Auth, PresentedKeyPrefersAuthorization) {
   EXPECT_EQ(Authenticator::PresentedKey("Bearer  abc ", "xyz"), "abc");
   EXPECT_EQ(Authenticator::PresentedKey("", "xyz"), "xyz");

@@ -38,7 +38,7 @@ struct Harness {
 
   void Call(std::string method, std::string target, std::string body, std::string auth = "Bearer sk-client") {
     GatewayRequest req{method, target, auth, "", std::move(body)};
-    RequestContext ctx{&http, &cancel, [this] { ++watched; }};
+    RequestContext ctx{&http, &cancel, [this] { ++watched; }, "test-request"};
     testing::RunAwaitable(io, gateway.Handle(req, sink, ctx));
   }
 };
@@ -106,12 +106,47 @@ TEST(Gateway, MidStreamFailureIsSentInBand) {
   EXPECT_TRUE(h.sink.ended);
 }
 
+TEST(Gateway, StreamFailureOnALengthFramedResponseAbortsInsteadOfAppendingAnEvent) {
+  // Regression: an SSE error event was appended to a Content-Length body on a
+  // kept-alive connection, corrupting the next response.
+  Harness h;
+  auto reply = FakeReply::Json(200, R"({"partial":)");
+  reply.headers = {{"Content-Type", "text/event-stream"}, {"Content-Length", "100"}};
+  reply.body_error = {upstream::HttpErrorKind::kClosed, "upstream closed"};
+  h.http.Push(reply);
+  h.Call("POST", "/v1/chat/completions",
+         R"({"model":"gpt-4","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_TRUE(h.sink.began);
+  EXPECT_TRUE(h.sink.head.content_length.has_value());
+  EXPECT_TRUE(h.sink.aborted);
+  EXPECT_FALSE(h.sink.ended);
+  EXPECT_EQ(h.sink.body.find("\"error\""), std::string::npos);
+}
+
+TEST(Gateway, AdmitRefusesBeforeTheBody) {
+  Harness h;
+  GatewayRequest no_key{"POST", "/v1/chat/completions", "", "", ""};
+  auto a = h.gateway.Admit(no_key);
+  ASSERT_TRUE(a.error);
+  EXPECT_EQ(a.error->code, ErrorCode::kUnauthorized);
+  GatewayRequest wrong{"POST", "/v1/chat/completions", "Bearer nope", "", ""};
+  EXPECT_EQ(h.gateway.Admit(wrong).error->code, ErrorCode::kUnauthorized);
+  GatewayRequest unknown{"POST", "/v2/x", "Bearer sk-client", "", ""};
+  EXPECT_EQ(h.gateway.Admit(unknown).error->code, ErrorCode::kNotFound);
+  GatewayRequest ok{"POST", "/v1/chat/completions", "Bearer sk-client", "", ""};
+  auto admitted = h.gateway.Admit(ok);
+  EXPECT_FALSE(admitted.error);
+  EXPECT_EQ(admitted.route.endpoint, Endpoint::kChatCompletions);
+  EXPECT_EQ(h.gateway.StartupProblem(), "");
+}
+
 TEST(Gateway, HealthReadinessRootAndModels) {
   Harness h;
   h.Call("GET", "/health", "", "");
   EXPECT_EQ(h.sink.head.status, 200);
   EXPECT_NE(h.sink.body.find(R"("providers":[{"id":"mock","name":"Mock","healthy":true,"models_count":1}])"),
             std::string::npos);
+  EXPECT_NE(h.sink.body.find(R"("connections":{"open":0,"max":10000,"rejected_total":0})"), std::string::npos);
   Harness r;
   r.Call("GET", "/readiness", "", "");
   EXPECT_EQ(r.sink.body, R"({"status":"ready"})");

@@ -67,11 +67,44 @@ TEST(OpenAiFrontDoor, FieldChecksNameTheParam) {
   EXPECT_EQ(e.param, "input");
 }
 
+GatewayError Parse(std::string body) { return ParseError(Operation::kChatCompletions, std::move(body)); }
+
+TEST(OpenAiFrontDoor, DuplicateModelOrStreamKeyIs400) {
+  // Regression: the gateway routed on the first "model", an upstream that
+  // keeps the last would have served the second.
+  auto dup_model = Parse(R"({"model":"cheap","messages":[{"role":"user","content":"hi"}],"model":"expensive"})");
+  EXPECT_EQ(dup_model.code, ErrorCode::kBadRequest);
+  EXPECT_EQ(dup_model.param, std::optional<std::string>("model"));
+  auto escaped = Parse(R"({"model":"cheap","messages":[{"role":"user","content":"hi"}],"mod\u0065l":"x"})");
+  EXPECT_EQ(escaped.code, ErrorCode::kBadRequest);
+  auto dup_stream = Parse(R"({"model":"m","stream":false,"messages":[{"role":"user","content":"hi"}],"stream":true})");
+  EXPECT_EQ(dup_stream.param, std::optional<std::string>("stream"));
+  // Nested duplicates are not the gateway's business.
+  auto nested = openai::ParseRequest(
+      Operation::kChatCompletions, R"({"model":"m","messages":[{"role":"user","content":"hi","model":"a","model":"b"}]})");
+  EXPECT_TRUE(std::holds_alternative<InternalRequest>(nested));
+}
+
+TEST(OpenAiFrontDoor, NestingDeeperThanTheBoundIs400) {
+  std::string deep = R"({"model":"m","messages":[{"role":"user","content":"hi"}],"x":)";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  deep += "}";
+  auto e = Parse(deep);
+  EXPECT_EQ(e.code, ErrorCode::kBadRequest);
+  EXPECT_NE(e.message.find("nested deeper"), std::string::npos) << e.message;
+  std::string ok = R"({"model":"m","messages":[{"role":"user","content":"hi"}],"x":)";
+  for (int i = 0; i < 30; ++i) ok += "[";
+  for (int i = 0; i < 30; ++i) ok += "]";
+  ok += "}";
+  EXPECT_TRUE(std::holds_alternative<InternalRequest>(openai::ParseRequest(Operation::kChatCompletions, ok)));
+}
+
 TEST(OpenAiFrontDoor, ErrorBodyShape) {
-  GatewayError e{ErrorCode::kModelNotFound, "no \"such\" model", std::string("model"), std::nullopt};
+  GatewayError e{ErrorCode::kModelNotFound, "no \"such\" model", std::string("model"), std::nullopt, {}};
   EXPECT_EQ(openai::ErrorBody(e),
             R"({"error":{"message":"no \"such\" model","type":"invalid_request_error","param":"model","code":"model_not_found"}})");
-  GatewayError p{ErrorCode::kProviderError, "boom", std::nullopt, std::nullopt};
+  GatewayError p{ErrorCode::kProviderError, "boom", std::nullopt, std::nullopt, {}};
   EXPECT_EQ(openai::ErrorBody(p), R"({"error":{"message":"boom","type":"api_error","param":null,"code":"provider_error"}})");
   EXPECT_EQ(openai::ErrorEvent(p), "data: " + openai::ErrorBody(p) + "\n\n");
 }

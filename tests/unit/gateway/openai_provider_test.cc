@@ -114,7 +114,9 @@ TEST(OpenAiProvider, ServerErrorsAndBadCredentialsAre502) {
   auto outcome = h.Forward(Request(false));
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::kProviderError);
-  EXPECT_NE(outcome.error->message.find("kaboom"), std::string::npos);
+  // An upstream 5xx gets a plain message; its words go to the log only.
+  EXPECT_EQ(outcome.error->message, "Provider 'up' returned HTTP 500.");
+  EXPECT_NE(outcome.error->detail.find("kaboom"), std::string::npos);
 
   Harness h2;
   h2.http.Push(FakeReply::Json(401, R"({"error":{"message":"bad key sk-upstream-1"}})"));
@@ -172,6 +174,70 @@ TEST(OpenAiProvider, CancellationWhileWaitingForHeaders) {
   EXPECT_TRUE(outcome.client_gone);
   EXPECT_FALSE(h.sink.started());
   EXPECT_EQ(h.http.cancelled(), 1);
+}
+
+TEST(OpenAiProvider, TransportErrorMessagesCarryNoInternalAddresses) {
+  const std::pair<HttpErrorKind, const char*> cases[] = {
+      {HttpErrorKind::kConnect, "connect to 10.1.2.3:8443 via proxy.internal:3128: refused"},
+      {HttpErrorKind::kTls, "cannot load ca_file /etc/switchyard/secret-ca.pem: no such file"},
+      {HttpErrorKind::kTimeout, "read from 10.1.2.3:8443 timed out"},
+      {HttpErrorKind::kProtocol, "garbage from 10.1.2.3:8443"},
+  };
+  for (const auto& [kind, text] : cases) {
+    Harness h;
+    h.http.Push(FakeReply::Fail(kind, text));
+    auto outcome = h.Forward(Request(false));
+    ASSERT_TRUE(outcome.error) << text;
+    for (const char* secret : {"10.1.2.3", "8443", "proxy.internal", "/etc/switchyard", "secret-ca"}) {
+      EXPECT_EQ(outcome.error->message.find(secret), std::string::npos) << outcome.error->message;
+    }
+    EXPECT_EQ(outcome.error->detail.find(text) != std::string::npos, true) << outcome.error->detail;
+  }
+}
+
+TEST(OpenAiProvider, UpstreamRequestIdIsKeptUnderItsOwnName) {
+  Harness h;
+  auto reply = FakeReply::Json(200, R"({"id":"x"})");
+  reply.headers.emplace_back("x-request-id", "req_upstream_1");
+  h.http.Push(reply);
+  h.Forward(Request(false));
+  EXPECT_EQ(h.sink.Header("x-upstream-request-id"), "req_upstream_1");
+  EXPECT_EQ(h.sink.Header("x-request-id"), "");
+}
+
+TEST(OpenAiProvider, ResponseOverMaxResponseBytesIsRefusedOrCut) {
+  auto cfg = Config();
+  cfg.max_response_bytes = 10;
+  {
+    // Announced length over the limit: refused before anything is sent.
+    boost::asio::io_context io;
+    FakeHttpClient http;
+    OpenAiProvider provider{cfg};
+    testing::RecordingSink sink;
+    Cancellation cancel;
+    http.Push(FakeReply::Json(200, R"({"id":"a much longer body than ten bytes"})"));
+    auto req = Request(false);
+    ProviderCall call{&req, "gpt-4o", &http, &cancel};
+    auto outcome = testing::RunAwaitable(io, provider.Forward(std::move(call), sink));
+    ASSERT_TRUE(outcome.error);
+    EXPECT_EQ(outcome.error->code, ErrorCode::kProviderError);
+    EXPECT_FALSE(sink.started());
+  }
+  {
+    // A chunked (endless) body: cut once past the limit.
+    boost::asio::io_context io;
+    FakeHttpClient http;
+    OpenAiProvider provider{cfg};
+    testing::RecordingSink sink;
+    Cancellation cancel;
+    http.Push(FakeReply::Stream({"0123456789", "0123456789", "0123456789"}));
+    auto req = Request(false);
+    ProviderCall call{&req, "gpt-4o", &http, &cancel};
+    auto outcome = testing::RunAwaitable(io, provider.Forward(std::move(call), sink));
+    ASSERT_TRUE(outcome.error);
+    EXPECT_LE(sink.body.size(), 10u);
+    EXPECT_FALSE(sink.ended);
+  }
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ class RecordingSink final : public ResponseSink {
   }
   void Abort() override { aborted = true; }
   bool started() const override { return began; }
+  bool chunked() const override { return began && !head.content_length.has_value(); }
 
   std::string Header(std::string_view name) const {
     for (const auto& [k, v] : head.headers) {
