@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -11,11 +12,12 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 
 #include "common/cidr.h"
 #include "common/log.h"
 #include "server/access_log.h"
+#include "server/chunked_decoder.h"
 #include "server/client_sink.h"
 #include "server/request_framing.h"
 #include "server/request_id.h"
@@ -37,10 +39,6 @@ constexpr size_t kBodyReadBytes = 64 * 1024;
 // chunk-size line, pipelined requests): its buffer never grows past
 // max_header_bytes + this.
 constexpr size_t kBufferSlackBytes = 64 * 1024;
-// Longest chunk-size line (with its extensions), or trailer block, that may
-// wait in the buffer for its end.
-constexpr size_t kMaxChunkLineBytes = 4096;
-constexpr size_t kMaxChunkExtensionBytes = 1024;
 // Lingering close, as nginx: after an error that ends the connection, input
 // is read and thrown away for up to kLingerTime, and stops once none has come
 // for kLingerTimeout; the client then reads our answer instead of a reset.
@@ -203,42 +201,52 @@ asio::awaitable<ReadEnd> ReadHeaderBlock(Session& s, size_t* length, std::option
   co_return ReadEnd::kOk;
 }
 
-using RequestParser = http::request_parser<http::string_body>;
+using RequestParser = http::request_parser<http::empty_body>;
 
-// Reads the rest of the body into the parser, chunk-size lines and trailers
-// bounded. On a framing error or a body over the limit, *reject is set.
-asio::awaitable<ReadEnd> ReadBody(Session& s, RequestParser& parser, std::optional<GatewayError>* reject) {
+// Reads the request body into *body: exactly Content-Length bytes, or a
+// chunked body through ChunkedDecoder (every line bounded). Beast parses only
+// the head. On a framing error or a body over the limit, *reject is set.
+asio::awaitable<ReadEnd> ReadBody(Session& s, const RequestParser& parser, std::string* body,
+                                  std::optional<GatewayError>* reject) {
   const auto& cfg = s.worker.gateway().config().server;
-  parser.eager(true);
   error_code ec;
+  if (!parser.chunked()) {
+    const uint64_t length = parser.content_length().value_or(0);  // <= max_body_bytes: checked with the head
+    body->resize(static_cast<size_t>(length));
+    size_t have = std::min<size_t>(s.buffer.size(), body->size());
+    std::memcpy(body->data(), s.buffer.data().data(), have);
+    s.buffer.consume(have);
+    while (have < body->size()) {
+      // Straight into the body: no copy through the connection buffer.
+      const size_t want = std::min(kBodyReadBytes * 4, body->size() - have);
+      size_t n = co_await s.conn.socket.async_read_some(asio::buffer(body->data() + have, want),
+                                                        asio::redirect_error(asio::use_awaitable, ec));
+      have += n;
+      if (ec) co_return ReadFailure(s, ec);
+    }
+    co_return ReadEnd::kOk;
+  }
+  ChunkedDecoder decoder(cfg.max_body_bytes);
   for (;;) {
     if (s.buffer.size() > 0) {
-      const size_t used = parser.put(s.buffer.data(), ec);
+      size_t used = 0;
+      const auto status = decoder.Feed(BufferView(s.buffer), &used, body);
       s.buffer.consume(used);
-      if (ec == http::error::need_more) ec = {};
-      if (ec) {
-        if (ec == http::error::body_limit) {
-          *reject = GatewayError{ErrorCode::kPayloadTooLarge,
-                                 "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.",
-                                 std::nullopt, std::nullopt, {}};
-        } else {
-          *reject = GatewayError{ErrorCode::kBadRequest, "Malformed HTTP request body: " + ec.message() + ".",
-                                 std::nullopt, std::nullopt, {}};
-        }
-        co_return ReadEnd::kOk;
-      }
-      if (parser.is_done()) co_return ReadEnd::kOk;
-      if (used > 0) continue;
-      // What is left waits for the end of a chunk-size line or of the trailers.
-      if (s.buffer.size() > kMaxChunkLineBytes) {
-        *reject = GatewayError{ErrorCode::kBadRequest, "Malformed HTTP request body: chunk-size line or trailers over " +
-                                                           std::to_string(kMaxChunkLineBytes) + " bytes.",
+      if (status == ChunkedDecoder::Status::kDone) co_return ReadEnd::kOk;
+      if (status == ChunkedDecoder::Status::kTooLarge) {
+        *reject = GatewayError{ErrorCode::kPayloadTooLarge,
+                               "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.",
                                std::nullopt, std::nullopt, {}};
         co_return ReadEnd::kOk;
       }
+      if (status == ChunkedDecoder::Status::kBad) {
+        *reject = GatewayError{ErrorCode::kBadRequest,
+                               "Malformed chunked request body: " + std::string(decoder.error()) + ".", std::nullopt,
+                               std::nullopt, {}};
+        co_return ReadEnd::kOk;
+      }
     }
-    const size_t room = std::min(kBodyReadBytes, s.buffer.max_size() - s.buffer.size());
-    size_t n = co_await s.conn.socket.async_read_some(s.buffer.prepare(room),
+    size_t n = co_await s.conn.socket.async_read_some(s.buffer.prepare(kBodyReadBytes),
                                                       asio::redirect_error(asio::use_awaitable, ec));
     s.buffer.commit(n);
     if (ec) co_return ReadFailure(s, ec);
@@ -265,10 +273,6 @@ asio::awaitable<Next> ServeOne(Session& s) {
 
   // 2. Parse it, and refuse framings that could smuggle a request.
   RequestParser parser;
-  auto on_chunk = [](std::uint64_t, std::string_view extensions, error_code& ec) {
-    if (extensions.size() > kMaxChunkExtensionBytes) ec = http::error::bad_chunk_extension;
-  };
-  parser.on_chunk_header(on_chunk);
   parser.header_limit(cfg.max_header_bytes);
   parser.body_limit(cfg.max_body_bytes);
   error_code ec;
@@ -320,6 +324,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
   }
 
   // 4. The body.
+  std::string body;
   if (body_pending) {
     if (beast::iequals(msg[http::field::expect], "100-continue") && s.buffer.size() == 0) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -329,7 +334,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
       if (ec) co_return Next::kClose;
     }
     s.conn.ExpireIn(std::chrono::seconds(cfg.body_timeout_s));
-    const ReadEnd body_end = co_await ReadBody(s, parser, &reject);
+    const ReadEnd body_end = co_await ReadBody(s, parser, &body, &reject);
     s.conn.NoDeadline();
     if (body_end == ReadEnd::kGone) co_return Next::kClose;
     if (body_end == ReadEnd::kTimedOut) {
@@ -347,7 +352,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
                                 request.target, started);
     }
   }
-  request.body = std::move(msg.body());
+  request.body = std::move(body);
 
   // 5. The answer.
   keep_alive = keep_alive && !s.worker.draining();
