@@ -246,7 +246,8 @@ asio::awaitable<ReadEnd> ReadBody(Session& s, const RequestParser& parser, std::
         co_return ReadEnd::kOk;
       }
     }
-    size_t n = co_await s.conn.socket.async_read_some(s.buffer.prepare(kBodyReadBytes),
+    const size_t room = std::min(kBodyReadBytes, s.buffer.max_size() - s.buffer.size());
+    size_t n = co_await s.conn.socket.async_read_some(s.buffer.prepare(room),
                                                       asio::redirect_error(asio::use_awaitable, ec));
     s.buffer.commit(n);
     if (ec) co_return ReadFailure(s, ec);
