@@ -214,12 +214,6 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
     head.headers.emplace_back("Cache-Control", "no-cache");
     head.headers.emplace_back("X-Accel-Buffering", "no");
   }
-  const bool begun = co_await sink.Begin(std::move(head));
-  if (!begun) {
-    call.cancel->Cancel();
-    outcome.client_gone = true;
-    co_return outcome;
-  }
   // Watch stream framing: an OpenAI stream that ends without "data: [DONE]"
   // was cut short upstream, even if the HTTP body ended cleanly. Only the
   // last bytes are kept; nothing is parsed per event.
@@ -228,7 +222,12 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
   std::string piece;
   uint64_t received = 0;
   bool done = false;
-  while (!done) {
+  // The first piece is read before the client is answered: a body that fails
+  // before its first byte (broken chunked encoding, silence past timeout_s)
+  // still gets a clean 502/504. This delays nothing, since the client sink
+  // sends the head together with the first piece anyway.
+  bool begun = false;
+  while (true) {
     piece.clear();
     auto read_err = co_await resp->ReadSome(&piece, &done);
     if (read_err) {
@@ -249,18 +248,29 @@ boost::asio::awaitable<ProviderOutcome> OpenAiProvider::Forward(ProviderCall cal
                                         std::to_string(config_.max_response_bytes) + ")");
       co_return outcome;
     }
+    if (!begun) {
+      begun = true;
+      const bool alive = co_await sink.Begin(std::move(head));
+      if (!alive) {
+        call.cancel->Cancel();
+        outcome.client_gone = true;
+        co_return outcome;
+      }
+    }
     if (check_done) {
       tail.append(piece.size() > kDoneTailBytes ? std::string_view(piece).substr(piece.size() - kDoneTailBytes)
                                                 : std::string_view(piece));
       if (tail.size() > kDoneTailBytes) tail.erase(0, tail.size() - kDoneTailBytes);
     }
-    if (piece.empty()) continue;
-    const bool written = co_await sink.Write(piece);
-    if (!written) {
-      call.cancel->Cancel();
-      outcome.client_gone = true;
-      co_return outcome;
+    if (!piece.empty()) {
+      const bool written = co_await sink.Write(piece);
+      if (!written) {
+        call.cancel->Cancel();
+        outcome.client_gone = true;
+        co_return outcome;
+      }
     }
+    if (done) break;
   }
   if (check_done && !EndsWithDone(tail)) {
     RecordFailure();

@@ -195,6 +195,21 @@ TEST(OpenAiProvider, TransportErrorMessagesCarryNoInternalAddresses) {
   }
 }
 
+TEST(OpenAiProvider, BodyThatFailsBeforeItsFirstByteGetsACleanStatus) {
+  // Regression: the client's 200 head was committed as soon as the upstream's
+  // head arrived, so a body broken from its first byte could only be aborted.
+  for (auto kind : {HttpErrorKind::kProtocol, HttpErrorKind::kTimeout}) {
+    Harness h;
+    auto reply = FakeReply::Stream({});
+    reply.body_error = {kind, "bad chunk size from 10.0.0.1:443"};
+    h.http.Push(reply);
+    auto outcome = h.Forward(Request(true));
+    ASSERT_TRUE(outcome.error);
+    EXPECT_EQ(outcome.error->code, kind == HttpErrorKind::kTimeout ? ErrorCode::kUpstreamTimeout : ErrorCode::kProviderError);
+    EXPECT_FALSE(h.sink.started());
+  }
+}
+
 TEST(OpenAiProvider, UpstreamRequestIdIsKeptUnderItsOwnName) {
   Harness h;
   auto reply = FakeReply::Json(200, R"({"id":"x"})");
