@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds (release and sanitizer), runs
 # the unit tests (ctest, sanitizer build) and the integration tests (node's
-# test runner driving build/switchyard with the openai SDK against
-# build/mock_upstream), then prints one summary line "N passed, N failed".
+# test runner driving build/switchyard, then build-asan/switchyard, with the
+# openai SDK against build/mock_upstream), then prints one summary line
+# "N passed, N failed" over all of them.
 #
-#   SWITCHYARD_BIN=build-asan/switchyard scripts/test.sh   # integration tests
-#                                                          # against the sanitizer build
+#   SWITCHYARD_BIN=other/switchyard scripts/test.sh   # first integration run
+#                                                     # against another binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,23 +38,33 @@ elif ! grep -q 'No tests were found' "$logs/ctest.log"; then
 fi
 
 # ---- integration tests
-echo "== integration tests (${SWITCHYARD_BIN:-build/switchyard})"
-if node --test \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$logs/node.tap" \
-    tests/integration/; then :; else status=1; fi
-# TAP ends with "# pass N", "# fail N", "# cancelled N".
-count() { grep -E "^# $1 [0-9]+$" "$logs/node.tap" | tail -1 | awk '{print $3}'; }
-node_pass=$(count pass)
-if [[ -n $node_pass ]]; then
-  node_fail=$(count fail)
-  node_cancelled=$(count cancelled)
-  passed=$((passed + node_pass))
-  failed=$((failed + ${node_fail:-0} + ${node_cancelled:-0}))
-else
-  echo "test.sh: could not read node's test summary" >&2
-  failed=$((failed + 1))
-fi
+# Twice: against the release build, then against the sanitizer build (same
+# tests; the harness sees "asan" in the path, sets SLOW_BUILD and asserts no
+# wall-clock bounds). The mock upstream is the release one both times.
+# integration NAME GATEWAY_BIN: runs the suite and adds its counts to the totals.
+integration() {
+  local tap="$logs/node-$1.tap"
+  echo "== integration tests ($2)"
+  if SWITCHYARD_BIN=$2 node --test \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$tap" \
+      tests/integration/; then :; else status=1; fi
+  # TAP ends with "# pass N", "# fail N", "# cancelled N".
+  count() { grep -E "^# $1 [0-9]+$" "$tap" | tail -1 | awk '{print $3}' || true; }
+  local node_pass node_fail node_cancelled
+  node_pass=$(count pass)
+  if [[ -n $node_pass ]]; then
+    node_fail=$(count fail)
+    node_cancelled=$(count cancelled)
+    passed=$((passed + node_pass))
+    failed=$((failed + ${node_fail:-0} + ${node_cancelled:-0}))
+  else
+    echo "test.sh: could not read node's test summary ($1)" >&2
+    failed=$((failed + 1))
+  fi
+}
+integration release "${SWITCHYARD_BIN:-build/switchyard}"
+integration asan build-asan/switchyard
 
 echo
 echo "$passed passed, $failed failed"

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { errorOf, parseHttpResponses, rawExchange, startStack, CLIENT_KEY } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errorOf, parseHttpResponses, rawExchange, startStack, CLIENT_KEY, ROOT } from './harness.mjs';
+
+// The version and product name the binary was built with (src/version.h).
+const versionHeader = fs.readFileSync(path.join(ROOT, 'src/version.h'), 'utf8');
+const VERSION = /kVersion = "([^"]+)"/.exec(versionHeader)[1];
+const PRODUCT_NAME = /kProductName = "([^"]+)"/.exec(versionHeader)[1];
 
 let stack;
 let client;
@@ -149,18 +156,23 @@ describe('models', () => {
 });
 
 describe('gateway endpoints', () => {
-  test('GET /health lists providers', async () => {
+  test('GET /health reports the service and each configured provider', async () => {
     const res = await fetch(`${stack.origin}/health`);
     assert.equal(res.status, 200);
     const body = await res.json();
-    assert.equal(typeof body.status, 'string');
-    assert.ok(Array.isArray(body.providers), JSON.stringify(body));
-    const mock = body.providers.find((p) => p.id === 'mock');
-    assert.ok(mock, JSON.stringify(body));
-    assert.equal(typeof mock.name, 'string');
-    assert.equal(typeof mock.healthy, 'boolean');
-    assert.equal(typeof mock.models_count, 'number');
-    assert.ok(body.providers.some((p) => p.id === 'mockslow'));
+    assert.equal(body.status, 'healthy', JSON.stringify(body));
+    assert.equal(body.version, VERSION);
+    assert.equal(body.service, PRODUCT_NAME);
+    // The harness config: provider "mock" carries the four aliases gpt-4, echo,
+    // echo-alias and text-embedding; "mockslow" none. No name set: the id.
+    assert.deepEqual(
+      body.providers.map(({ id, name, healthy, models_count }) => ({ id, name, healthy, models_count })),
+      [
+        { id: 'mock', name: 'mock', healthy: true, models_count: 4 },
+        { id: 'mockslow', name: 'mockslow', healthy: true, models_count: 0 },
+      ],
+      JSON.stringify(body),
+    );
   });
 
   test('GET /readiness is 200 when serving', async () => {
@@ -172,9 +184,9 @@ describe('gateway endpoints', () => {
     const res = await fetch(`${stack.origin}/`);
     assert.equal(res.status, 200);
     const body = await res.json();
-    assert.equal(typeof body.name, 'string');
-    assert.match(body.version, /^\d+\.\d+\.\d+/);
-    assert.equal(typeof body.status, 'string');
+    assert.equal(body.name, PRODUCT_NAME);
+    assert.equal(body.version, VERSION);
+    assert.equal(body.status, 'running');
   });
 
   test('unknown path is 404 in OpenAI error shape', async () => {

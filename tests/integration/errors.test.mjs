@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { closedPort, errorOf, startStack, CLIENT_KEY } from './harness.mjs';
+import { closedPort, errorOf, startStack, SLOW_BUILD, CLIENT_KEY } from './harness.mjs';
 
 let stack;
 before(async () => {
@@ -180,7 +180,10 @@ describe('upstream failures', () => {
     const elapsed = Date.now() - t0;
     assert.equal(res.status, 504);
     errorOf(await res.text());
-    assert.ok(elapsed >= 1500 && elapsed < 3900, `answered after ${elapsed} ms; timeout_s is 2`);
+    assert.ok(elapsed >= 1500, `answered after ${elapsed} ms; timeout_s is 2`);
+    // (The sanitizer build is too slow for an upper bound; the 504 itself
+    // shows the gateway did not wait for the 4 s answer.)
+    if (!SLOW_BUILD) assert.ok(elapsed < 3900, `answered after ${elapsed} ms; timeout_s is 2`);
   });
 
   test('the gateway still serves after upstream failures', async () => {

@@ -24,9 +24,13 @@ export const MOCK_BIN = path.resolve(ROOT, process.env.MOCK_UPSTREAM_BIN || 'bui
 
 export const CLIENT_KEY = 'sk-client-test-key-0123456789';
 export const UPSTREAM_KEY = 'sk-upstream-secret';
-// Sanitizer builds start and run several times slower.
+// Sanitizer builds start and run several times slower, and use more memory
+// (shadow memory, the quarantine of freed blocks): never assert wall-clock
+// timings on them, and scale memory bounds with RSS_LIMIT_MIB.
 export const SLOW_BUILD = /asan|sanitize/.test(GATEWAY_BIN);
 const START_TIMEOUT_MS = SLOW_BUILD ? 30000 : 10000;
+// Upper bound on the gateway's resident memory after hostile traffic.
+export const RSS_LIMIT_MIB = SLOW_BUILD ? 512 : 200;
 
 // A child process whose output is kept (the last 256 KiB) for failure messages.
 class Child {
@@ -123,15 +127,31 @@ export async function closedPort() {
   return port;
 }
 
+// A provider entry (a YAML list item under providers:) of type openai with one
+// key; `lines` are extra YAML lines for it, e.g. ['timeout_s: 1'].
+export function providerYaml(id, baseUrl, lines = []) {
+  return `  - id: ${id}
+    type: openai
+    base_url: ${baseUrl}
+    keys:
+      - id: key1
+        value: ${UPSTREAM_KEY}
+${lines.map((l) => `    ${l}\n`).join('')}`;
+}
+
 // The gateway config used by the tests. `opts` may set serverExtra (YAML lines
-// under server:), extraProviders and extraModels (YAML list items).
+// under server:), extraProviders and extraModels (YAML list items;
+// extraProviders may be a function of the mock's port returning them),
+// maxBodyBytes (server.max_body_bytes, 65536 unless set) and shutdownTimeoutS.
 export function gatewayConfig(mockPort, opts = {}) {
   const mockUrl = `http://127.0.0.1:${mockPort}/v1`;
+  const extraProviders =
+    typeof opts.extraProviders === 'function' ? opts.extraProviders(mockPort) : (opts.extraProviders ?? []);
   return `# written by tests/integration/harness.mjs
 server:
   listen: 127.0.0.1:8080   # overridden by --listen
   auth: keys
-  max_body_bytes: 65536
+  max_body_bytes: ${opts.maxBodyBytes ?? 65536}
   shutdown_timeout_s: ${opts.shutdownTimeoutS ?? 3}
 ${(opts.serverExtra ?? []).map((l) => `  ${l}\n`).join('')}keys:
   - name: test
@@ -153,7 +173,7 @@ providers:
       - id: key1
         value: ${UPSTREAM_KEY}
     timeout_s: 2
-${(opts.extraProviders ?? []).join('')}models:
+${extraProviders.join('')}models:
   - name: gpt-4
     target: mock/gpt-4o
   - name: echo
@@ -186,6 +206,7 @@ export async function startGateway(configText) {
   return {
     port,
     child,
+    pid: child.pid,
     configPath,
     origin: `http://127.0.0.1:${port}`,
     baseURL: `http://127.0.0.1:${port}/v1`,
@@ -245,6 +266,17 @@ export async function startStack(opts = {}) {
       return result;
     },
   };
+}
+
+// Resident memory (MiB) and open file descriptors of a live process, from /proc.
+export function rssMiB(pid) {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+export function fdCount(pid) {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
 // Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns
@@ -308,15 +340,19 @@ export function rawExchange(port, payloads, idleMs = 1500) {
   });
 }
 
-// Splits raw HTTP/1.1 response text into responses: [{status, headers, body}].
-// Handles Content-Length and chunked bodies.
+// Splits raw HTTP/1.1 response text into responses:
+// [{status, headers, body, complete, head}]. Handles Content-Length and chunked
+// bodies; `complete` is false for a response whose body was cut short (fewer
+// bytes than its Content-Length, no terminating chunk, a malformed chunk).
+// `head` is the raw header block; `headers` keeps the last value of a name.
 export function parseHttpResponses(text) {
   const out = [];
   let rest = text;
   while (rest.length > 0) {
     const end = rest.indexOf('\r\n\r\n');
     if (end < 0) break;
-    const lines = rest.slice(0, end).split('\r\n');
+    const head = rest.slice(0, end);
+    const lines = head.split('\r\n');
     const status = Number(lines[0].split(' ')[1]);
     const headers = {};
     for (const l of lines.slice(1)) {
@@ -325,27 +361,139 @@ export function parseHttpResponses(text) {
     }
     rest = rest.slice(end + 4);
     let body = '';
+    let complete = false;
     if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) {
       for (;;) {
         const nl = rest.indexOf('\r\n');
         if (nl < 0) break;
         const size = parseInt(rest.slice(0, nl), 16);
-        rest = rest.slice(nl + 2);
-        if (!size) {
-          rest = rest.slice(rest.indexOf('\r\n') + 2);
+        if (Number.isNaN(size)) break;
+        if (size === 0) {
+          const trailerEnd = rest.indexOf('\r\n\r\n', nl);
+          if (trailerEnd < 0) break;
+          rest = rest.slice(trailerEnd + 4);
+          complete = true;
           break;
         }
-        body += rest.slice(0, size);
-        rest = rest.slice(size + 2);
+        if (rest.length < nl + 2 + size + 2) {
+          body += rest.slice(nl + 2);
+          rest = '';
+          break;
+        }
+        body += rest.slice(nl + 2, nl + 2 + size);
+        rest = rest.slice(nl + 2 + size + 2);
       }
     } else {
       const len = Number(headers['content-length'] ?? 0);
       body = rest.slice(0, len);
       rest = rest.slice(len);
+      complete = body.length === len;
     }
-    out.push({ status, headers, body });
+    out.push({ status, headers, body, complete, head });
+    if (!complete) break;
   }
   return out;
+}
+
+// A raw TCP connection to 127.0.0.1:`port` that keeps what it receives (the
+// first 16 MiB; `bytes` counts all).
+//   const c = await RawConn.open(port); c.write(bytes);
+//   await c.until(() => c.text.includes('\r\n\r\n'), 2000);  // true when it held in time
+//   await c.closedWithin(2000);  // true once the server closed (EOF or reset)
+export class RawConn {
+  static open(port, opts = {}) {
+    return new Promise((resolve, reject) => {
+      const c = new RawConn(net.connect(port, '127.0.0.1'), opts);
+      c.sock.once('connect', () => resolve(c));
+      c.sock.once('error', (e) => {
+        if (!c.connected) reject(e);
+      });
+    });
+  }
+
+  // `keep`: bytes kept for `text` (the rest is only counted in `bytes`);
+  // `read: false`: never read (the socket is paused).
+  constructor(sock, { read = true, keep = 16 << 20 } = {}) {
+    this.sock = sock;
+    this.chunks = [];
+    this.kept = 0;
+    this.keep = keep;
+    this.bytes = 0;
+    this.closed = false;   // EOF or reset from the server
+    this.closeKind = null; // 'end' | 'reset' | the error code
+    this.connected = false;
+    this.waiters = new Set();
+    sock.on('connect', () => (this.connected = true));
+    sock.on('data', (d) => {
+      if (this.kept < this.keep) {
+        const part = d.subarray(0, this.keep - this.kept);
+        this.chunks.push(part);
+        this.kept += part.length;
+      }
+      this.bytes += d.length;
+      this.notify();
+    });
+    sock.on('end', () => this.markClosed('end'));
+    // 'close' also follows our own destroy(): that is not the server closing.
+    sock.on('close', () => {
+      if (!this.destroyedHere) this.markClosed('close');
+    });
+    sock.on('error', (e) => this.markClosed(e.code === 'ECONNRESET' ? 'reset' : e.code ?? 'error'));
+    if (!read) sock.pause();
+  }
+
+  markClosed(kind) {
+    if (!this.closed) {
+      this.closed = true;
+      this.closeKind = kind;
+    }
+    this.notify();
+  }
+
+  notify() {
+    for (const w of [...this.waiters]) w();
+  }
+
+  get text() {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks.length ? this.chunks[0].toString('latin1') : '';
+  }
+
+  write(data) {
+    if (!this.sock.destroyed) this.sock.write(data);
+  }
+
+  // Resolves true once pred() holds, false after `ms` or once the connection
+  // closed with pred() still false.
+  until(pred, ms) {
+    return new Promise((resolve) => {
+      let timer;
+      const check = () => {
+        const ok = pred();
+        if (ok || this.closed) {
+          clearTimeout(timer);
+          this.waiters.delete(check);
+          resolve(!!ok);
+        }
+      };
+      timer = setTimeout(() => {
+        this.waiters.delete(check);
+        resolve(!!pred());
+      }, ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  // Resolves true once the server closed the connection (EOF or reset), false after `ms`.
+  closedWithin(ms) {
+    return this.until(() => this.closed, ms);
+  }
+
+  destroy() {
+    this.destroyedHere = true;
+    this.sock.destroy();
+  }
 }
 
 // Asserts an OpenAI-shaped error body and returns its error object.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { startStack, waitFor, CLIENT_KEY } from './harness.mjs';
+import { startStack, waitFor, SLOW_BUILD, CLIENT_KEY } from './harness.mjs';
 
 let stack;
 before(async () => {
@@ -67,10 +67,10 @@ test('client disconnect mid-stream closes the upstream connection', async () => 
   const stats = await waitFor(async () => {
     const s = await stack.mock.stats();
     return s.streams_aborted >= 1 ? s : null;
-  }, 5000);
+  }, SLOW_BUILD ? 20000 : 5000);
   assert.ok(stats, `mock never saw the upstream stream aborted: ${JSON.stringify(await stack.mock.stats())}`);
   assert.equal(stats.streams_completed, 0);
-  assert.ok(Date.now() - t0 < 2000, `upstream closed only after ${Date.now() - t0} ms`);
+  if (!SLOW_BUILD) assert.ok(Date.now() - t0 < 2000, `upstream closed only after ${Date.now() - t0} ms`);
 });
 
 test('200 concurrent streams all complete with the right content', { timeout: 60000 }, async () => {

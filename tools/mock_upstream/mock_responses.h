@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "mock_http.h"
 
@@ -80,9 +81,17 @@ inline int ScanInputCount(std::string_view body) {
 // ---------------------------------------------------------------- behaviour
 
 struct Behaviour {
-  enum Kind { kNormal, kChunks, kSlow, kDrip, kStatus, kEcho, kGarbage, kClose } kind = kNormal;
-  int a = 0;  // chunks: N; slow/drip: milliseconds; status: code
+  enum Kind {
+    kNormal, kChunks, kSlow, kDrip, kStatus, kEcho, kGarbage, kClose,
+    // Faults (see the list in mock_upstream.cc's header comment):
+    kResetHeaders, kResetBody, kResetStream, kEndlessHeaders, kEndlessChunked, kEndlessClose,
+    kBadChunkFirst, kBadChunkMid, kSlowBody, kShortStream, kBigStream, kBigBody,
+  } kind = kNormal;
+  // chunks: N; slow/drip/slow-body: milliseconds; status: code; big-stream: MiB;
+  // big-body: bytes
+  int a = 0;
   int b = 0;  // drip: chunk count
+  bool fault() const { return kind >= kResetHeaders; }
 };
 
 inline bool ParseInt(std::string_view s, int* out) {
@@ -99,8 +108,33 @@ inline Behaviour PickBehaviour(std::string_view model) {
     return true;
   };
   std::string_view rest;
+  static constexpr std::pair<std::string_view, Behaviour::Kind> kFaults[] = {
+      {"reset-headers", Behaviour::kResetHeaders},
+      {"reset-body", Behaviour::kResetBody},
+      {"reset-stream", Behaviour::kResetStream},
+      {"endless-headers", Behaviour::kEndlessHeaders},
+      {"endless-body-chunked", Behaviour::kEndlessChunked},
+      {"endless-body-close", Behaviour::kEndlessClose},
+      {"badchunk-first", Behaviour::kBadChunkFirst},
+      {"badchunk-mid", Behaviour::kBadChunkMid},
+      {"short-stream", Behaviour::kShortStream},
+  };
   if (model == "echo") {
     b.kind = Behaviour::kEcho;
+    return b;
+  }
+  for (const auto& [name, kind] : kFaults) {
+    if (model == name) {
+      b.kind = kind;
+      return b;
+    }
+  }
+  if (prefixed("slow-body-", &rest) && ParseInt(rest, &b.a)) {
+    b.kind = Behaviour::kSlowBody;
+  } else if (prefixed("big-stream-", &rest) && ParseInt(rest, &b.a) && b.a <= 4096) {
+    b.kind = Behaviour::kBigStream;
+  } else if (prefixed("big-body-", &rest) && ParseInt(rest, &b.a) && b.a <= (1 << 30)) {
+    b.kind = Behaviour::kBigBody;
   } else if (model == "garbage") {
     b.kind = Behaviour::kGarbage;
   } else if (model == "close") {
@@ -268,15 +302,16 @@ inline std::string ChunkPrefix(StreamKind kind, std::string_view model) {
 }
 
 // The first chat frame: the assistant role with empty content.
-inline void AppendRoleFrame(std::string* out, std::string_view model) {
+inline std::string RoleFrameJson(std::string_view model) {
   std::string j = ChunkPrefix(StreamKind::kChat, model);
   j += R"({"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]})";
-  AppendEvent(out, j);
+  return j;
 }
 
+inline void AppendRoleFrame(std::string* out, std::string_view model) { AppendEvent(out, RoleFrameJson(model)); }
+
 // One content frame; `text_json` is a JSON string literal including its quotes.
-inline void AppendContentFrame(std::string* out, StreamKind kind, std::string_view model,
-                               std::string_view text_json) {
+inline std::string ContentFrameJson(StreamKind kind, std::string_view model, std::string_view text_json) {
   std::string j = ChunkPrefix(kind, model);
   if (kind == StreamKind::kChat) {
     j += R"({"index":0,"delta":{"content":)";
@@ -287,7 +322,19 @@ inline void AppendContentFrame(std::string* out, StreamKind kind, std::string_vi
     j += text_json;
     j += R"(,"index":0,"logprobs":null,"finish_reason":null}]})";
   }
-  AppendEvent(out, j);
+  return j;
+}
+
+inline void AppendContentFrame(std::string* out, StreamKind kind, std::string_view model,
+                               std::string_view text_json) {
+  AppendEvent(out, ContentFrameJson(kind, model, text_json));
+}
+
+// One SSE event without HTTP chunk framing (for a body framed by Content-Length).
+inline void AppendSseEvent(std::string* out, std::string_view json) {
+  *out += "data: ";
+  *out += json;
+  *out += "\n\n";
 }
 
 // The closing frames: finish_reason "stop", the usage frame when asked for, [DONE].

@@ -3,9 +3,36 @@
 // one io_context per thread, SO_REUSEPORT acceptors, a minimal HTTP/1.1 parser
 // and pre-built responses for the ordinary cases.
 //
-// Behaviour is chosen by the request's "model" (see mock_responses.h and
-// docs in /tmp/mock_spec.md): ordinary names succeed, chunks-N, slow-MS,
-// drip-MS[-COUNT], status-CODE, echo, garbage and close exercise the gateway.
+// Behaviour is chosen by the request's "model" (parsed in mock_responses.h's
+// PickBehaviour). Ordinary names succeed at once; these exercise the gateway:
+//
+//   chunks-N        a stream of N content chunks
+//   slow-MS         waits MS before answering (the client leaving is noticed)
+//   drip-MS[-N]     a stream of N (default 1000) content chunks MS apart
+//   status-CODE     an OpenAI error body with that HTTP status (429: Retry-After: 7)
+//   echo            the request it received (method, path, headers, body) as content
+//   garbage         "this is not http" instead of a response, then close
+//   close           closes without answering
+//
+// Faults (each ends the connection; "reset" = RST via SO_LINGER 0, "close" = FIN):
+//   reset-headers         reset before any response byte
+//   reset-body            non-stream: Content-Length 20000, head + 8000 body bytes, 100 ms, reset
+//   reset-stream          stream: chunked head, role + 2 content events, 100 ms, reset
+//   endless-headers       "HTTP/1.1 200 OK" then header lines without end
+//   endless-body-chunked  non-stream: chunked body without end
+//   endless-body-close    non-stream: close-delimited body (no length) without end
+//   badchunk-first        chunked head, then a bad chunk size line before any body;
+//                         waits (up to 30 s) for the peer to close
+//   badchunk-mid          stream: role + 2 content events, 100 ms, a bad chunk size
+//                         line; waits (up to 30 s) for the peer to close
+//   slow-body-MS          non-stream: head (Content-Length) at once, the body after MS
+//   short-stream          stream framed with Content-Length: 100000 (not chunked): role +
+//                         2 content events, 100 ms, then close
+//   big-stream-MIB        stream: MIB MiB of content events, then the normal end
+//   big-body-BYTES        non-stream: a chat body of about BYTES bytes, with Content-Length
+// "Without end" stops when a write fails (the peer left) or after 1 GiB.
+// Streams count in /_mock/stats: streams_started, then streams_completed or
+// streams_aborted (a fault stream counts as aborted).
 //
 //   mock_upstream --listen 127.0.0.1:0 [--threads N] [--tls-cert FILE --tls-key FILE]
 //
@@ -322,6 +349,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Returns false when the connection must be closed.
   asio::awaitable<bool> Answer(const Request& r) {
+    if (r.behaviour.fault()) {
+      co_await Fault(r);
+      co_return false;
+    }
     switch (r.behaviour.kind) {
       case Behaviour::kGarbage:
         co_await Write("this is not http\r\n\r\n");
@@ -349,6 +380,135 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     if (is_stream) ++(ok ? g_stats.streams_completed : g_stats.streams_aborted);
     co_return ok;
+  }
+
+  // The fault behaviours (see the header comment). The caller closes the
+  // connection afterwards unless it was reset here.
+  asio::awaitable<void> Fault(const Request& r) {
+    using B = Behaviour;
+    const StreamKind kind = r.endpoint == Endpoint::kCompletions ? StreamKind::kCompletion : StreamKind::kChat;
+    const bool stream_fault = r.behaviour.kind == B::kResetStream || r.behaviour.kind == B::kBadChunkMid ||
+                              r.behaviour.kind == B::kShortStream || r.behaviour.kind == B::kBigStream;
+    if (stream_fault) ++g_stats.streams_started;
+    bool completed = false;
+    std::string out;
+    switch (r.behaviour.kind) {
+      case B::kResetHeaders:
+        Reset();
+        break;
+      case B::kResetBody: {
+        const size_t overhead = ChatBody(r.model, "\"\"").size();
+        std::string body = ChatBody(r.model, Quoted(std::string(overhead < 20000 ? 20000 - overhead : 0, 'x')));
+        std::string whole = FullResponse(200, "OK", body, true);
+        StartWatch();
+        if (co_await Write(std::string_view(whole).substr(0, whole.size() - body.size() + body.size() * 2 / 5))) {
+          co_await Sleep(100);
+        }
+        Reset();
+        break;
+      }
+      case B::kResetStream:
+      case B::kBadChunkMid: {
+        out = StreamHead(true);
+        if (kind == StreamKind::kChat) AppendRoleFrame(&out, r.model);
+        AppendContentFrame(&out, kind, r.model, TokenJson(0));
+        AppendContentFrame(&out, kind, r.model, TokenJson(1));
+        StartWatch();
+        if (!co_await Write(out) || !co_await Sleep(100)) break;
+        if (r.behaviour.kind == B::kResetStream) {
+          Reset();
+        } else if (co_await Write("zz\r\nnot a chunk\r\n")) {
+          co_await Sleep(30000);  // ends early when the peer closes
+        }
+        break;
+      }
+      case B::kBadChunkFirst:
+        out = "HTTP/1.1 200 OK\r\nContent-Type: ";
+        out += r.stream ? "text/event-stream" : "application/json";
+        out += "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n";
+        StartWatch();
+        if (co_await Write(out)) co_await Sleep(30000);
+        break;
+      case B::kEndlessHeaders: {
+        std::string lines;
+        while (lines.size() < 64 * 1024) lines += "X-Endless: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        if (co_await Write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")) co_await WriteEndlessly(lines);
+        break;
+      }
+      case B::kEndlessChunked: {
+        std::string piece;
+        AppendHttpChunk(&piece, std::string(32 * 1024, ' '));
+        if (co_await Write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")) {
+          co_await WriteEndlessly(piece);
+        }
+        break;
+      }
+      case B::kEndlessClose:
+        if (co_await Write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{")) {
+          co_await WriteEndlessly(std::string(64 * 1024, ' '));
+        }
+        break;
+      case B::kSlowBody: {
+        std::string body = ChatBody(r.model, "\"Hello from mock\"");
+        std::string whole = FullResponse(200, "OK", body, true);
+        StartWatch();
+        if (co_await Write(std::string_view(whole).substr(0, whole.size() - body.size())) &&
+            co_await Sleep(r.behaviour.a)) {
+          co_await Write(body);
+        }
+        break;
+      }
+      case B::kShortStream:
+        out = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100000\r\n\r\n";
+        if (kind == StreamKind::kChat) AppendSseEvent(&out, RoleFrameJson(r.model));
+        AppendSseEvent(&out, ContentFrameJson(kind, r.model, TokenJson(0)));
+        AppendSseEvent(&out, ContentFrameJson(kind, r.model, TokenJson(1)));
+        StartWatch();
+        if (co_await Write(out)) co_await Sleep(100);
+        break;
+      case B::kBigStream: {
+        out = StreamHead(true);
+        if (kind == StreamKind::kChat) AppendRoleFrame(&out, r.model);
+        std::string frames;
+        int n = 0;
+        while (frames.size() < 64 * 1024) AppendContentFrame(&frames, kind, r.model, TokenJson(n++));
+        const uint64_t total = uint64_t(r.behaviour.a) << 20;
+        bool ok = co_await Write(out);
+        uint64_t sent = 0;
+        for (; ok && sent < total; sent += frames.size()) ok = co_await Write(frames);
+        if (ok) {
+          out.clear();
+          AppendFinish(&out, kind, r.model, r.include_usage, n);
+          out += kLastChunk;
+          completed = co_await Write(out);
+        }
+        break;
+      }
+      case B::kBigBody: {
+        const size_t overhead = ChatBody(r.model, "\"\"").size();
+        const size_t pad = static_cast<size_t>(r.behaviour.a) > overhead ? r.behaviour.a - overhead : 0;
+        co_await Write(FullResponse(200, "OK", ChatBody(r.model, Quoted(std::string(pad, 'x'))), true));
+        break;
+      }
+      default:
+        break;
+    }
+    if (stream_fault) ++(completed ? g_stats.streams_completed : g_stats.streams_aborted);
+  }
+
+  // Writes `piece` over and over until a write fails or 1 GiB went out.
+  asio::awaitable<void> WriteEndlessly(std::string piece) {
+    for (uint64_t sent = 0; sent < (uint64_t{1} << 30); sent += piece.size()) {
+      if (!co_await Write(piece)) break;
+    }
+  }
+
+  // Closes with an RST instead of a FIN (SO_LINGER 0).
+  void Reset() {
+    error_code ignored;
+    auto& socket = stream_.lowest_layer();
+    socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket.close(ignored);
   }
 
   // drip-MS[-COUNT]: COUNT content frames MS apart, watching for the client leaving.

@@ -30,7 +30,10 @@ TEST_F(FakeHttpClientTest, RecordsRequestsAndReplaysReplies) {
     req.body = "{}";
     auto [err, resp] = co_await http_.Send(req, nullptr);
     EXPECT_FALSE(err);
-    if (!resp) co_return;
+    if (!resp) {
+      ADD_FAILURE() << "no response";
+      co_return;
+    }
     EXPECT_EQ(resp->status(), 200);
     EXPECT_EQ(resp->header("content-type"), "application/json");
     std::string body;
@@ -39,7 +42,10 @@ TEST_F(FakeHttpClientTest, RecordsRequestsAndReplaysReplies) {
 
     auto [err2, stream] = co_await http_.Send(req, nullptr);
     EXPECT_FALSE(err2);
-    if (!stream) co_return;
+    if (!stream) {
+      ADD_FAILURE() << "no response";
+      co_return;
+    }
     std::vector<std::string> pieces;
     bool done = false;
     while (!done) {
@@ -70,7 +76,10 @@ TEST_F(FakeHttpClientTest, ScriptedErrors) {
     auto [err, resp] = co_await http_.Send(empty, nullptr);
     EXPECT_EQ(err.kind, HttpErrorKind::kTimeout);
     auto [err2, stream] = co_await http_.Send(empty, nullptr);
-    if (!stream) co_return;
+    if (!stream) {
+      ADD_FAILURE() << "no response";
+      co_return;
+    }
     std::string body;
     bool done = false;
     EXPECT_FALSE(co_await stream->ReadSome(&body, &done));
@@ -93,7 +102,10 @@ TEST_F(FakeHttpClientTest, CancellationEndsAHangingStream) {
     HttpRequest empty;
     Cancellation cancel;
     auto [err, stream] = co_await http_.Send(empty, &cancel);
-    if (!stream) co_return;
+    if (!stream) {
+      ADD_FAILURE() << "no response";
+      co_return;
+    }
     std::string body;
     bool done = false;
     EXPECT_FALSE(co_await stream->ReadSome(&body, &done));
