@@ -293,11 +293,12 @@ asio::awaitable<Next> ServeOne(Session& s) {
                               started);
   }
   auto& msg = parser.get();
-  const std::string request_id = RequestIdFor(msg["x-request-id"]);
+  const HeadFields fields = ReadHeadFields(msg.base());
+  const std::string request_id = RequestIdFor(fields.request_id);
   // Several X-Forwarded-For fields are one list, in order.
   std::string forwarded_joined;
-  std::string_view forwarded_for = msg["x-forwarded-for"];
-  if (msg.count("x-forwarded-for") > 1) {
+  std::string_view forwarded_for = fields.forwarded_for;
+  if (fields.forwarded_for_count > 1) {
     auto [first, last] = msg.equal_range("x-forwarded-for");
     for (auto it = first; it != last; ++it) {
       if (!forwarded_joined.empty()) forwarded_joined += ',';
@@ -305,7 +306,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
     }
     forwarded_for = forwarded_joined;
   }
-  if (std::string_view bad = CheckFraming(msg.base()); !bad.empty()) {
+  if (std::string_view bad = CheckFraming(msg.base(), fields); !bad.empty()) {
     co_return co_await Reject(s, ErrorCode::kBadRequest, std::string(bad), request_id, msg.method_string(),
                               msg.target(), started);
   }

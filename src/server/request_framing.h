@@ -32,6 +32,7 @@ class HeaderBlockScanner {
 
  private:
   size_t pos_ = 0;
+  size_t nul_checked_ = 0;
   size_t length_ = 0;
   size_t line_start_ = 0;  // offset of the current line's first byte
   bool first_line_ = true;
@@ -41,6 +42,19 @@ class HeaderBlockScanner {
 // at least one empty line (CRLF) received before the request-line.
 size_t LeadingEmptyLines(std::string_view data);
 
+// The fields the session acts on, found in one pass over the parsed header
+// (lookups by name would each walk the field set again).
+struct HeadFields {
+  size_t transfer_encoding_count = 0;
+  std::string_view transfer_encoding;  // the last one
+  size_t content_length_count = 0;
+  std::string_view content_length;     // the last one
+  std::string_view request_id;         // x-request-id, or ""
+  size_t forwarded_for_count = 0;
+  std::string_view forwarded_for;      // the first X-Forwarded-For (join all when count > 1)
+};
+HeadFields ReadHeadFields(const boost::beast::http::request_header<>& header);
+
 // Checks the parsed header's body framing. Returns "" when the request may be
 // read, else the client message of a 400:
 //  - Transfer-Encoding must be exactly one field whose value is "chunked"
@@ -49,6 +63,7 @@ size_t LeadingEmptyLines(std::string_view data);
 //  - Transfer-Encoding on an HTTP/1.0 request is refused;
 //  - Transfer-Encoding with Content-Length is refused;
 //  - more than one Content-Length field, or a list value, is refused.
+std::string_view CheckFraming(const boost::beast::http::request_header<>& header, const HeadFields& fields);
 std::string_view CheckFraming(const boost::beast::http::request_header<>& header);
 
 }  // namespace sy
