@@ -183,6 +183,7 @@ void ParseTrustedProxies(Checker& c, const YAML::Node& n, const std::string& pat
   }
   size_t index = 0;
   for (const auto& item : n) {
+    if (!c.Spend()) return;
     const std::string item_path = path + "[" + std::to_string(index++) + "]";
     std::string text;
     if (!ReadText(c, item, item_path, &text)) continue;
@@ -286,6 +287,7 @@ void ParseHeaders(Checker& c, const YAML::Node& n, const std::string& path, Prov
   }
   std::set<std::string> seen;  // lower-cased names
   for (const auto& entry : n) {
+    if (!c.Spend()) return;
     if (!entry.first.IsScalar()) {
       c.Add(path, "header names must be plain strings");
       continue;

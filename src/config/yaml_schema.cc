@@ -9,7 +9,24 @@ void Checker::Visit(const std::string& path, const YAML::Node& node) {
   if (!mark.is_null()) positions_.emplace(path, mark);
 }
 
+namespace {
+constexpr size_t kMaxProblems = 1000;  // a file that bad needs no more listed
+}  // namespace
+
+bool Checker::Spend() {
+  if (++entries_ <= kMaxEntries) return true;
+  if (entries_ == kMaxEntries + 1) {
+    Add("", "the document has more than " + std::to_string(kMaxEntries) +
+                " entries once YAML aliases are expanded; refusing to read further");
+  }
+  return false;
+}
+
 void Checker::Add(const std::string& path, std::string message) {
+  if (problems_.size() >= kMaxProblems) {
+    ++dropped_problems_;
+    return;
+  }
   Problem p;
   p.error.path = path.empty() ? kDocumentPath : path;
   p.error.message = std::move(message);
@@ -40,6 +57,9 @@ std::vector<ConfigError> Checker::TakeErrors() {
   std::vector<ConfigError> errors;
   errors.reserve(problems_.size());
   for (Problem& p : problems_) errors.push_back(std::move(p.error));
+  if (dropped_problems_ > 0) {
+    errors.push_back({kDocumentPath, "... and " + std::to_string(dropped_problems_) + " more problems"});
+  }
   problems_.clear();
   return errors;
 }

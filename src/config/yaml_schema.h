@@ -43,6 +43,13 @@ class Checker {
   // Expands ${VAR} in text; records one problem per bad reference.
   bool Expand(const std::string& path, const std::string& text, std::string* out);
 
+  // Counts one more mapping entry or list item walked. False once the
+  // document holds more than kMaxEntries (YAML aliases can make a small file
+  // expand to millions: "billion laughs"); the walk must then stop, and one
+  // problem says why.
+  static constexpr size_t kMaxEntries = 100000;
+  bool Spend();
+
   bool ok() const { return problems_.empty(); }
   bool HasProblemAt(const std::string& path) const;
   // The problems in document order (stable for problems at one position).
@@ -58,6 +65,8 @@ class Checker {
   const EnvLookup& env_;
   std::map<std::string, YAML::Mark> positions_;
   std::vector<Problem> problems_;
+  size_t entries_ = 0;
+  size_t dropped_problems_ = 0;  // past kMaxProblems
 };
 
 std::string JoinKey(const std::string& path, const std::string& key);  // "a.b"
@@ -132,6 +141,7 @@ std::string KeyList(const Schema<T>& schema) {
 template <typename T>
 void ParseMapping(Checker& c, const YAML::Node& node, const std::string& path,
                   const Schema<T>& schema, T* out) {
+  if (!c.Spend()) return;
   c.Visit(path, node);
   if (!node.IsNull() && !node.IsMap()) {
     c.Add(path, std::string("expected a mapping (key: value), got ") + KindName(node));
@@ -141,6 +151,7 @@ void ParseMapping(Checker& c, const YAML::Node& node, const std::string& path,
   std::set<std::string> present;  // keys with a non-null value
   if (node.IsMap()) {
     for (const auto& entry : node) {
+      if (!c.Spend()) return;
       if (!entry.first.IsScalar()) {
         c.Add(path, "keys must be plain strings");
         continue;
@@ -183,6 +194,7 @@ void ParseList(Checker& c, const YAML::Node& node, const std::string& path,
   }
   size_t index = 0;
   for (const auto& item : node) {
+    if (!c.Spend()) return;
     T value;
     ParseMapping(c, item, JoinIndex(path, index++), item_schema, &value);
     out->push_back(std::move(value));

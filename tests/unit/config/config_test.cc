@@ -242,6 +242,22 @@ providers:
   EXPECT_TRUE(Contains(ErrorAt(scalar, "server.trusted_proxies"), "list"));
 }
 
+TEST(ConfigTest, AliasAmplificationIsRefusedQuickly) {
+  // Regression (found by fuzz/config_fuzz): 1,000 aliases of a provider whose
+  // keys are 1,000 aliases made validate walk a million entries.
+  std::string keys = "K: &K [";
+  for (int i = 0; i < 1000; ++i) keys += std::string(i ? "," : "") + "*E";
+  std::string providers = "providers: [";
+  for (int i = 0; i < 1000; ++i) providers += std::string(i ? "," : "") + "*P";
+  LoadResult r = Load("E: &E {id: k, value: v}\n" + keys + "]\nP: &P {id: x, base_url: \"http://h\", keys: *K}\n" +
+                      providers + "]\nserver: {auth: none}\n");
+  EXPECT_FALSE(r.config);
+  bool said_why = false;
+  for (const auto& e : r.errors) said_why |= Contains(e.message, "YAML aliases");
+  EXPECT_TRUE(said_why) << Describe(r);
+  EXPECT_LE(r.errors.size(), 1001u);
+}
+
 TEST(ConfigTest, ConfigWithoutProvidersIsValid) {
   LoadResult r = Load(kAuthNone);
   ASSERT_TRUE(r.config) << Describe(r);
