@@ -74,7 +74,8 @@ std::optional<sy::config::Config> Load(const std::string& path) {
 
 // Thousands of keep-alive clients need thousands of descriptors: raise the
 // soft limit to the hard one, and say so when server.max_connections cannot
-// be reached (each client connection may also hold an upstream one).
+// be reached (each connection needs one; one with a request in flight holds
+// an upstream connection too).
 void RaiseFileLimit(uint64_t max_connections) {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
@@ -83,12 +84,12 @@ void RaiseFileLimit(uint64_t max_connections) {
     setrlimit(RLIMIT_NOFILE, &lim);
     getrlimit(RLIMIT_NOFILE, &lim);
   }
-  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < 2 * max_connections + 64) {
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < max_connections + 64) {
     std::fprintf(stderr,
                  "warning: open file limit %llu is below what server.max_connections %llu may need (%llu); "
                  "raise it (ulimit -n) or lower max_connections\n",
                  static_cast<unsigned long long>(lim.rlim_cur), static_cast<unsigned long long>(max_connections),
-                 static_cast<unsigned long long>(2 * max_connections + 64));
+                 static_cast<unsigned long long>(max_connections + 64));
   }
 }
 
