@@ -1,6 +1,7 @@
 // Loads and validates configuration: the schema of each section (a table of
 // Field rows walked by yaml_schema.h), then the checks that span entries
 // (unique ids, model targets), then the result in document order.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -456,13 +457,38 @@ LoadResult DocumentError(std::string message) {
 }
 
 // May throw yaml-cpp exceptions; LoadConfigString catches them.
+// Ignores every parse event: used only to count documents.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Documents in the text, counting no further than `max`. Not YAML::LoadAll:
+// yaml-cpp 0.7 (Debian 12) loops forever there on some malformed input
+// (" ,_A x ,_A", found by fuzz/config_fuzz; yaml-cpp PR #1319), returning
+// empty documents without end while allocating.
+size_t CountDocuments(const std::string& yaml_text, size_t max) {
+  std::istringstream in(yaml_text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  size_t n = 0;
+  while (n < max && parser.HandleNextDocument(counter)) ++n;
+  return n;
+}
+
 LoadResult LoadDocument(const std::string& yaml_text, const EnvLookup& env) {
-  const std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
-  if (documents.size() > 1) {
-    return DocumentError("holds " + std::to_string(documents.size()) +
-                         " YAML documents (separated by ---); put the whole configuration in one");
+  if (CountDocuments(yaml_text, 2) > 1) {
+    return DocumentError("holds more than one YAML document (separated by ---); put the whole configuration in one");
   }
-  const YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+  const YAML::Node root = YAML::Load(yaml_text);
   Checker c(env);
   Config config;
   ParseMapping(c, root, "", RootSchema(), &config);
