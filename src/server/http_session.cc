@@ -98,7 +98,8 @@ asio::awaitable<void> StopWatching(Session& s, const std::shared_ptr<DisconnectW
   s.conn.socket.cancel(ignored);
   // The cancelled (or already completed) read's handler is queued now; one
   // trip through the queue lets it run and commit what it read.
-  co_await asio::post(s.worker.io().get_executor(), asio::use_awaitable);
+  auto executor = s.worker.io().get_executor();
+  co_await asio::post(executor, asio::use_awaitable);
 }
 
 std::string ClientText(const Session& s, std::string_view forwarded_for) {
@@ -122,14 +123,19 @@ void LogAccess(const Session& s, std::string_view request_id, std::string_view f
 
 // Answers a request that cannot be served with an error, Connection: close.
 // Returns kLinger: the caller then drains the input before closing.
-asio::awaitable<Next> Reject(Session& s, ErrorCode code, std::string message, std::string_view request_id,
+// (Callers pass named values only: GCC 12 destroys temporaries that live
+// across a co_await twice.)
+asio::awaitable<Next> Reject(Session& s, const GatewayError& error, std::string_view request_id,
                              std::string_view method, std::string_view target, Clock::time_point started) {
   const auto& cfg = s.worker.gateway().config().server;
   ClientSink sink(s.conn, /*keep_alive=*/false, std::chrono::seconds(cfg.write_timeout_s), request_id);
-  GatewayError error{code, std::move(message), std::nullopt, std::nullopt, {}};
   co_await Gateway::SendError(sink, error);
   LogAccess(s, request_id, {}, method, target, sink.status(), started, false);
   co_return Next::kLinger;
+}
+
+GatewayError ClientError(ErrorCode code, std::string message) {
+  return GatewayError{code, std::move(message), std::nullopt, std::nullopt, {}};
 }
 
 // Throws away input until the client closes, goes quiet for kLingerTimeout,
@@ -269,7 +275,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
   if (header_end != ReadEnd::kOk) co_return Next::kClose;  // gone, or too slow: no answer
   if (reject) {
     const std::string id = NewRequestId();
-    co_return co_await Reject(s, reject->code, std::move(reject->message), id, {}, {}, started);
+    co_return co_await Reject(s, *reject, id, {}, {}, started);
   }
 
   // 2. Parse it, and refuse framings that could smuggle a request.
@@ -281,16 +287,14 @@ asio::awaitable<Next> ServeOne(Session& s) {
   s.buffer.consume(header_length);
   if (ec == http::error::need_more && !parser.is_header_done()) ec = http::error::partial_message;
   if (ec == http::error::need_more) ec = {};
-  if (ec == http::error::body_limit) {
-    const std::string id = NewRequestId();
-    co_return co_await Reject(s, ErrorCode::kPayloadTooLarge,
-                              "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.", id,
-                              {}, {}, started);
-  }
   if (ec) {
     const std::string id = NewRequestId();
-    co_return co_await Reject(s, ErrorCode::kBadRequest, "Malformed HTTP request: " + ec.message() + ".", id, {}, {},
-                              started);
+    const GatewayError error =
+        ec == http::error::body_limit
+            ? ClientError(ErrorCode::kPayloadTooLarge,
+                          "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.")
+            : ClientError(ErrorCode::kBadRequest, "Malformed HTTP request: " + ec.message() + ".");
+    co_return co_await Reject(s, error, id, {}, {}, started);
   }
   auto& msg = parser.get();
   const HeadFields fields = ReadHeadFields(msg.base());
@@ -307,8 +311,8 @@ asio::awaitable<Next> ServeOne(Session& s) {
     forwarded_for = forwarded_joined;
   }
   if (std::string_view bad = CheckFraming(msg.base(), fields); !bad.empty()) {
-    co_return co_await Reject(s, ErrorCode::kBadRequest, std::string(bad), request_id, msg.method_string(),
-                              msg.target(), started);
+    const GatewayError error = ClientError(ErrorCode::kBadRequest, std::string(bad));
+    co_return co_await Reject(s, error, request_id, msg.method_string(), msg.target(), started);
   }
 
   // 3. Admission on the head alone: an unknown endpoint or a wrong key is
@@ -350,7 +354,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
       co_return Next::kClose;
     }
     if (reject) {
-      co_return co_await Reject(s, reject->code, std::move(reject->message), request_id, request.method,
+      co_return co_await Reject(s, *reject, request_id, request.method,
                                 request.target, started);
     }
   }
