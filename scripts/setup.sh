@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Installs what Switchyard needs to build, and with --test / --bench what its
-# tests and benchmarks need. Idempotent and quiet: only missing Debian packages
-# are installed (apt-get update runs only then), and `npm ci` runs only when
-# node_modules is missing or package-lock.json changed.
+# Installs what Switchyard needs to build, and with --test / --bench / --fuzz
+# what its tests, benchmarks and fuzz targets (clang with libFuzzer) need.
+# Idempotent and quiet: only missing Debian packages are installed (apt-get
+# update runs only then), and `npm ci` runs only when node_modules is missing
+# or package-lock.json changed.
 #
-#   scripts/setup.sh [--test] [--bench]
+#   scripts/setup.sh [--test] [--bench] [--fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 want_bench=0
+want_fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_test=1 ;;
     --bench) want_bench=1 ;;
-    *) echo "usage: scripts/setup.sh [--test] [--bench]" >&2; exit 2 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "usage: scripts/setup.sh [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 
@@ -24,6 +27,10 @@ packages=(build-essential cmake ninja-build pkg-config libboost-dev libssl-dev
 # Node 20 may already be installed outside Debian's packages; never replace it.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+# scripts/fuzz.sh (also run by test.sh): clang and libclang_rt.fuzzer.
+if [[ $want_test == 1 || $want_fuzz == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 if [[ $want_bench == 1 ]]; then
   packages+=(wrk nghttp2-client nginx-light)
 fi

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds (release and sanitizer), runs
-# the unit tests (ctest, sanitizer build) and the integration tests (node's
-# test runner driving build/switchyard, then build-asan/switchyard, with the
-# openai SDK against build/mock_upstream), then prints one summary line
-# "N passed, N failed" over all of them.
+# the unit tests (ctest, sanitizer build), a fuzz smoke run (scripts/fuzz.sh:
+# every target for SWITCHYARD_FUZZ_SECONDS, default 10) and the integration
+# tests (node's test runner driving build/switchyard, then
+# build-asan/switchyard, with the openai SDK against build/mock_upstream),
+# then prints one summary line "N passed, N failed" over all of them.
 #
 #   SWITCHYARD_BIN=other/switchyard scripts/test.sh   # first integration run
 #                                                     # against another binary
@@ -34,6 +35,21 @@ if summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+'
   failed=$((failed + unit_failed))
 elif ! grep -q 'No tests were found' "$logs/ctest.log"; then
   echo "test.sh: could not read ctest's summary" >&2
+  failed=$((failed + 1))
+fi
+
+# ---- fuzz smoke
+# Every libFuzzer target (fuzz/*_fuzz.cc) for a few seconds on its seed corpus,
+# built with clang in build-fuzz/; each target counts as one test.
+echo "== fuzz smoke (build-fuzz)"
+if bash scripts/fuzz.sh all "${SWITCHYARD_FUZZ_SECONDS:-10}" 2>&1 | tee "$logs/fuzz.log"; then :; else status=1; fi
+fuzz_pass=$(grep -c '^PASS ' "$logs/fuzz.log" || true)
+fuzz_fail=$(grep -c '^FAIL ' "$logs/fuzz.log" || true)
+if [[ $((fuzz_pass + fuzz_fail)) -gt 0 ]]; then
+  passed=$((passed + fuzz_pass))
+  failed=$((failed + fuzz_fail))
+else
+  echo "test.sh: no fuzz target ran (build failed?)" >&2
   failed=$((failed + 1))
 fi
 
