@@ -152,9 +152,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   asio::ip::tcp::socket client(io);
   asio::ip::tcp::socket server(io);
-  client.connect(h.acceptor->local_endpoint());
-  h.acceptor->accept(server);
-  server.set_option(asio::ip::tcp::no_delay(true));
+  // Connect and accept asynchronously: libFuzzer's SIGALRM (its -timeout
+  // watchdog) interrupts a blocking connect() with EINTR, which once ended a
+  // campaign with an exception in this harness.
+  error_code connected = asio::error::would_block;
+  error_code accepted = asio::error::would_block;
+  client.async_connect(h.acceptor->local_endpoint(), [&connected](error_code ec) { connected = ec; });
+  h.acceptor->async_accept(server, [&accepted](error_code ec) { accepted = ec; });
+  while (connected == asio::error::would_block || accepted == asio::error::would_block) io.run_one();
+  if (connected || accepted) {
+    std::fprintf(stderr, "http_session_fuzz: harness: connect: %s, accept: %s\n", connected.message().c_str(),
+                 accepted.message().c_str());
+    std::abort();
+  }
+  error_code ignored_option;
+  server.set_option(asio::ip::tcp::no_delay(true), ignored_option);
 
   std::string answer;
   bool written = false;
