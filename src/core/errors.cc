@@ -2,6 +2,10 @@
 
 namespace sy {
 
+GatewayError MakeError(ErrorCode code, std::string message, std::string detail) {
+  return GatewayError{code, std::move(message), std::nullopt, std::nullopt, std::move(detail)};
+}
+
 int HttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kBadRequest: return 400;

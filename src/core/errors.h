@@ -40,6 +40,9 @@ struct GatewayError {
   std::string detail;                // for the log only; never sent
 };
 
+// An error with no param or Retry-After: the usual case.
+GatewayError MakeError(ErrorCode code, std::string message, std::string detail = {});
+
 // HTTP status for a code.
 int HttpStatus(ErrorCode code);
 

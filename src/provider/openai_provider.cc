@@ -73,7 +73,7 @@ GatewayError MapTransportError(const std::string& provider, const upstream::Http
 }
 
 GatewayError ProviderError(std::string message, std::string detail) {
-  return GatewayError{ErrorCode::kProviderError, std::move(message), std::nullopt, std::nullopt, std::move(detail)};
+  return MakeError(ErrorCode::kProviderError, std::move(message), std::move(detail));
 }
 
 }  // namespace

@@ -17,10 +17,6 @@ long long UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-GatewayError Error(ErrorCode code, std::string message) {
-  return GatewayError{code, std::move(message), std::nullopt, std::nullopt, {}};
-}
-
 // Percent-decodes a path segment ("openai%2Fgpt-4o" → "openai/gpt-4o");
 // malformed escapes stay as they are.
 std::string PercentDecoded(std::string_view in) {
@@ -137,27 +133,24 @@ Admission Gateway::Admit(const GatewayRequest& request) const {
   Admission a;
   a.route = MatchRoute(request.method, request.target);
   if (a.route.endpoint == Endpoint::kNotFound) {
-    a.error = Error(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method.substr(0, 16)) + " " +
-                                             std::string(request.target.substr(0, request.target.find('?')).substr(0, 200)));
+    const std::string_view path = request.target.substr(0, request.target.find('?'));
+    a.error = MakeError(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method.substr(0, 16)) + " " +
+                                                  std::string(path.substr(0, 200)));
     return a;
   }
   if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(a.route.endpoint) &&
       !auth_.Check(request.authorization, request.x_api_key)) {
     bool none = Authenticator::PresentedKey(request.authorization, request.x_api_key).empty();
-    a.error = Error(ErrorCode::kUnauthorized, none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
-                                                   : "Incorrect API key provided.");
+    a.error = MakeError(ErrorCode::kUnauthorized,
+                        none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
+                             : "Incorrect API key provided.");
     return a;
   }
   if (a.route.endpoint == Endpoint::kMethodNotAllowed) {
-    a.error = Error(ErrorCode::kMethodNotAllowed,
+    a.error = MakeError(ErrorCode::kMethodNotAllowed,
                     "Method " + std::string(request.method.substr(0, 16)) + " is not allowed on this endpoint.");
   }
   return a;
-}
-
-boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx) {
-  const Admission admission = Admit(request);
-  co_await Handle(request, admission, sink, ctx);
 }
 
 boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,

@@ -72,8 +72,6 @@ class Gateway {
   // Answers an admitted request (admission.error unset) or sends its error.
   boost::asio::awaitable<void> Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,
                                       RequestContext& ctx);
-  // Admit + Handle.
-  boost::asio::awaitable<void> Handle(GatewayRequest& request, ResponseSink& sink, RequestContext& ctx);
 
   // Writes `error` as a complete error response in the OpenAI shape.
   static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error);

@@ -134,8 +134,9 @@ asio::awaitable<Next> Reject(Session& s, const GatewayError& error, std::string_
   co_return Next::kLinger;
 }
 
-GatewayError ClientError(ErrorCode code, std::string message) {
-  return GatewayError{code, std::move(message), std::nullopt, std::nullopt, {}};
+GatewayError BodyTooLarge(const config::ServerConfig& cfg) {
+  return MakeError(ErrorCode::kPayloadTooLarge,
+                   "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.");
 }
 
 // Throws away input until the client closes, goes quiet for kLingerTimeout,
@@ -189,8 +190,7 @@ asio::awaitable<ReadEnd> ReadHeaderBlock(Session& s, size_t* length, std::option
       std::string why = result == HeaderBlockScanner::Result::kObsFold ? "a header line is folded (obs-fold)"
                         : result == HeaderBlockScanner::Result::kNul   ? "a NUL byte in the header block"
                                                                        : "a line does not end in CRLF";
-      *reject = GatewayError{ErrorCode::kBadRequest, "Malformed HTTP request: " + why + ".", std::nullopt,
-                             std::nullopt, {}};
+      *reject = MakeError(ErrorCode::kBadRequest, "Malformed HTTP request: " + why + ".");
       co_return ReadEnd::kOk;
     }
     if (data.size() >= cfg.max_header_bytes) break;
@@ -201,9 +201,8 @@ asio::awaitable<ReadEnd> ReadHeaderBlock(Session& s, size_t* length, std::option
     s.buffer.commit(n);
     if (ec) co_return ReadFailure(s, ec);
   }
-  *reject = GatewayError{ErrorCode::kHeadersTooLarge,
-                         "Request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes.", std::nullopt,
-                         std::nullopt, {}};
+  *reject = MakeError(ErrorCode::kHeadersTooLarge,
+                      "Request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes.");
   co_return ReadEnd::kOk;
 }
 
@@ -240,15 +239,12 @@ asio::awaitable<ReadEnd> ReadBody(Session& s, const RequestParser& parser, std::
       s.buffer.consume(used);
       if (status == ChunkedDecoder::Status::kDone) co_return ReadEnd::kOk;
       if (status == ChunkedDecoder::Status::kTooLarge) {
-        *reject = GatewayError{ErrorCode::kPayloadTooLarge,
-                               "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.",
-                               std::nullopt, std::nullopt, {}};
+        *reject = BodyTooLarge(cfg);
         co_return ReadEnd::kOk;
       }
       if (status == ChunkedDecoder::Status::kBad) {
-        *reject = GatewayError{ErrorCode::kBadRequest,
-                               "Malformed chunked request body: " + std::string(decoder.error()) + ".", std::nullopt,
-                               std::nullopt, {}};
+        *reject = MakeError(ErrorCode::kBadRequest,
+                            "Malformed chunked request body: " + std::string(decoder.error()) + ".");
         co_return ReadEnd::kOk;
       }
     }
@@ -291,9 +287,8 @@ asio::awaitable<Next> ServeOne(Session& s) {
     const std::string id = NewRequestId();
     const GatewayError error =
         ec == http::error::body_limit
-            ? ClientError(ErrorCode::kPayloadTooLarge,
-                          "Request body exceeds the limit of " + std::to_string(cfg.max_body_bytes) + " bytes.")
-            : ClientError(ErrorCode::kBadRequest, "Malformed HTTP request: " + ec.message() + ".");
+            ? BodyTooLarge(cfg)
+            : MakeError(ErrorCode::kBadRequest, "Malformed HTTP request: " + ec.message() + ".");
     co_return co_await Reject(s, error, id, {}, {}, started);
   }
   auto& msg = parser.get();
@@ -311,7 +306,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
     forwarded_for = forwarded_joined;
   }
   if (std::string_view bad = CheckFraming(msg.base(), fields); !bad.empty()) {
-    const GatewayError error = ClientError(ErrorCode::kBadRequest, std::string(bad));
+    const GatewayError error = MakeError(ErrorCode::kBadRequest, std::string(bad));
     co_return co_await Reject(s, error, request_id, msg.method_string(), msg.target(), started);
   }
 
@@ -345,9 +340,8 @@ asio::awaitable<Next> ServeOne(Session& s) {
     if (body_end == ReadEnd::kGone) co_return Next::kClose;
     if (body_end == ReadEnd::kTimedOut) {
       s.conn.timed_out = false;
-      reject = GatewayError{ErrorCode::kRequestTimeout,
-                            "Request body not received within " + std::to_string(cfg.body_timeout_s) + " s.",
-                            std::nullopt, std::nullopt, {}};
+      reject = MakeError(ErrorCode::kRequestTimeout,
+                         "Request body not received within " + std::to_string(cfg.body_timeout_s) + " s.");
       ClientSink sink(s.conn, false, write_timeout, request_id);
       co_await Gateway::SendError(sink, *reject);
       LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);

@@ -96,6 +96,5 @@ std::string_view CheckFraming(const http::request_header<>& header, const HeadFi
   return "";
 }
 
-std::string_view CheckFraming(const http::request_header<>& header) { return CheckFraming(header, ReadHeadFields(header)); }
 
 }  // namespace sy

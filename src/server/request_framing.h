@@ -64,6 +64,5 @@ HeadFields ReadHeadFields(const boost::beast::http::request_header<>& header);
 //  - Transfer-Encoding with Content-Length is refused;
 //  - more than one Content-Length field, or a list value, is refused.
 std::string_view CheckFraming(const boost::beast::http::request_header<>& header, const HeadFields& fields);
-std::string_view CheckFraming(const boost::beast::http::request_header<>& header);
 
 }  // namespace sy

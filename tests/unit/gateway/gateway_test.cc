@@ -39,7 +39,8 @@ struct Harness {
   void Call(std::string method, std::string target, std::string body, std::string auth = "Bearer sk-client") {
     GatewayRequest req{method, target, auth, "", std::move(body)};
     RequestContext ctx{&http, &cancel, [this] { ++watched; }, "test-request"};
-    testing::RunAwaitable(io, gateway.Handle(req, sink, ctx));
+    const Admission admission = gateway.Admit(req);
+    testing::RunAwaitable(io, gateway.Handle(req, admission, sink, ctx));
   }
 };
 

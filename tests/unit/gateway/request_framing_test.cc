@@ -61,7 +61,7 @@ std::string Framing(const std::string& head) {
   boost::system::error_code ec;
   parser.put(boost::asio::buffer(head), ec);
   if (ec && ec != http::error::need_more) return "beast refused";
-  return std::string(CheckFraming(parser.get().base()));
+  return std::string(CheckFraming(parser.get().base(), ReadHeadFields(parser.get().base())));
 }
 
 TEST(CheckFraming, OnlyExactlyChunkedIsAccepted) {
