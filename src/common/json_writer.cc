@@ -36,3 +36,99 @@ std::string Quote(std::string_view value) {
 }
 
 }  // namespace sy::json
+
+#include <charconv>
+#include <cmath>
+
+namespace sy::json {
+
+void Writer::Separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_.empty()) {
+    if (!first_.back()) out_->push_back(',');
+    first_.back() = false;
+  }
+}
+
+Writer& Writer::BeginObject() {
+  Separate();
+  out_->push_back('{');
+  first_.push_back(true);
+  return *this;
+}
+
+Writer& Writer::EndObject() {
+  out_->push_back('}');
+  first_.pop_back();
+  return *this;
+}
+
+Writer& Writer::BeginArray() {
+  Separate();
+  out_->push_back('[');
+  first_.push_back(true);
+  return *this;
+}
+
+Writer& Writer::EndArray() {
+  out_->push_back(']');
+  first_.pop_back();
+  return *this;
+}
+
+Writer& Writer::Key(std::string_view key) {
+  Separate();
+  AppendString(out_, key);
+  out_->push_back(':');
+  after_key_ = true;
+  return *this;
+}
+
+Writer& Writer::String(std::string_view value) {
+  Separate();
+  AppendString(out_, value);
+  return *this;
+}
+
+Writer& Writer::Int(int64_t value) {
+  Separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out_->append(buf, r.ptr);
+  return *this;
+}
+
+Writer& Writer::Double(double value) {
+  Separate();
+  if (!std::isfinite(value)) {
+    out_->append("null");
+    return *this;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out_->append(buf, r.ptr);
+  return *this;
+}
+
+Writer& Writer::Bool(bool value) {
+  Separate();
+  out_->append(value ? "true" : "false");
+  return *this;
+}
+
+Writer& Writer::Null() {
+  Separate();
+  out_->append("null");
+  return *this;
+}
+
+Writer& Writer::Raw(std::string_view json) {
+  Separate();
+  out_->append(json.empty() ? std::string_view("null") : json);
+  return *this;
+}
+
+}  // namespace sy::json

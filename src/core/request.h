@@ -14,10 +14,13 @@
 namespace sy {
 
 // What the client asked for, independent of wire protocol.
-enum class Operation { kChatCompletions, kCompletions, kEmbeddings };
+enum class Operation { kChatCompletions, kCompletions, kEmbeddings, kCountTokens };
 
-// The wire protocol a body is written in.
-enum class WireProtocol { kOpenAI };
+// The wire protocol a body is written in: one per front door, and one per
+// upstream protocol (OpenAI Responses is a front door only).
+enum class WireProtocol { kOpenAI, kAnthropic, kGemini, kOllama, kOpenAIResponses };
+
+std::string_view WireProtocolName(WireProtocol wire);
 
 // "chat.completions", "completions", "embeddings": for logs and metrics.
 inline std::string_view OperationName(Operation op) {
@@ -25,6 +28,7 @@ inline std::string_view OperationName(Operation op) {
     case Operation::kChatCompletions: return "chat.completions";
     case Operation::kCompletions: return "completions";
     case Operation::kEmbeddings: return "embeddings";
+    case Operation::kCountTokens: return "count_tokens";
   }
   return "unknown";
 }
@@ -42,7 +46,12 @@ struct InternalRequest {
   std::string model;     // as the client named it (alias, provider/model or provider://model)
   bool stream = false;   // the client wants incremental delivery
   std::string raw_body;  // the client's body, as received
-  Span model_span;       // the "model" value's JSON string token (quotes included) in raw_body
+  Span model_span;       // the "model" value's JSON string token (quotes included) in raw_body;
+                         // empty when the model is not in the body (Gemini: it is in the path)
+  // Which of its endpoints' shapes the front door answers in, as the front
+  // door numbers them (Ollama: /api/chat or /api/generate; Gemini: SSE or
+  // JSON array...). Opaque to everyone else.
+  int shape = 0;
 };
 
 }  // namespace sy
