@@ -1,5 +1,5 @@
 // Fuzzes the OpenAI front door (openai::ParseRequest) and the passthrough
-// model rewrite (OpenAiProvider::RewriteModel) on request bodies.
+// model rewrite (HttpProvider::RewriteModel) on request bodies.
 //
 // For each Operation: when ParseRequest accepts the body,
 //   - model_span lies inside raw_body and is the JSON string token whose
@@ -17,7 +17,7 @@
 #include <variant>
 
 #include "frontdoor/openai/openai_frontdoor.h"
-#include "provider/openai_provider.h"
+#include "provider/http_provider.h"
 
 namespace {
 
@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(checker.parse(token).get_string().get(decoded) == simdjson::SUCCESS);
     Check(decoded == req.model);
 
-    const std::string rewritten = sy::OpenAiProvider::RewriteModel(req, kUpstreamModel);
+    const std::string rewritten = sy::HttpProvider::RewriteModel(req, kUpstreamModel);
     simdjson::dom::object obj;
     Check(checker.parse(rewritten).get_object().get(obj) == simdjson::SUCCESS);
     std::string_view model;

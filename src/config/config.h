@@ -46,8 +46,13 @@ struct ProviderKey {
 struct ProviderConfig {
   std::string id;                 // unique; the "provider" in provider/model
   std::string name;               // display name; defaults to id
-  std::string type = "openai";    // only "openai" (any OpenAI-compatible server) for now
-  std::string base_url;           // e.g. https://api.openai.com/v1 (path prefix kept)
+  // Upstream protocol: "openai" (any OpenAI-compatible server), "anthropic",
+  // "gemini" or "ollama".
+  std::string type = "openai";
+  // openai: up to and including the API version (https://api.openai.com/v1);
+  // anthropic, gemini, ollama: the server root (https://api.anthropic.com) —
+  // the gateway appends the native path (/v1/messages, /v1beta/models/..., /api/chat).
+  std::string base_url;
   std::vector<ProviderKey> keys;  // may be empty for servers that need no key
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers sent upstream
   uint32_t timeout_s = 600;          // read timeout: longest wait for upstream bytes
@@ -55,11 +60,16 @@ struct ProviderConfig {
   std::string ca_file;               // extra PEM CA bundle to trust; empty = system store
   uint32_t max_idle_connections = 64;  // per worker thread, kept alive for reuse
   uint64_t max_response_bytes = 268435456;  // a non-stream response body past this (256 MiB) is cut off: 502
+  // A translated request parameter this provider's protocol cannot honour
+  // (e.g. top_k to openai, seed to anthropic): false = 400 naming it;
+  // true = left out silently.
+  bool drop_params = false;
 };
 
 struct ModelAlias {
   std::string name;    // what clients ask for
   std::string target;  // "provider/model" or "provider://model"
+  std::optional<bool> drop_params;  // overrides the provider's drop_params for this alias
   // Derived from target at load time:
   std::string provider;        // provider id
   std::string upstream_model;  // model name sent upstream

@@ -254,9 +254,9 @@ void ParseProviderType(Checker& c, const YAML::Node& n, const std::string& path,
                        ProviderConfig* out) {
   std::string text;
   if (!ReadText(c, n, path, &text)) return;
-  if (text != "openai") {
+  if (text != "openai" && text != "anthropic" && text != "gemini" && text != "ollama") {
     c.Add(path, "unsupported provider type " + Quote(text) +
-                    "; supported types: openai (any OpenAI-compatible server)");
+                    "; supported types: openai (any OpenAI-compatible server), anthropic, gemini, ollama");
     return;
   }
   out->type = text;
@@ -330,6 +330,7 @@ const Schema<ProviderConfig>& ProviderSchema() {
       StringField("ca_file", &P::ca_file, false),
       UintField("max_idle_connections", &P::max_idle_connections, 0, kMaxIdleConnections),
       UintField("max_response_bytes", &P::max_response_bytes, 1, UINT64_MAX),
+      BoolField("drop_params", &P::drop_params),
   };
   return *schema;
 }
@@ -349,6 +350,11 @@ const Schema<ModelAlias>& ModelSchema() {
   static const auto* schema = new Schema<ModelAlias>{
       StringField("name", &ModelAlias::name, true),
       {"target", true, ParseTarget},
+      {"drop_params", false,
+       [](Checker& c, const YAML::Node& n, const std::string& path, ModelAlias* out) {
+         bool value = false;
+         if (schema::ReadBool(c, n, path, &value)) out->drop_params = value;
+       }},
   };
   return *schema;
 }

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "core/request.h"
+
 namespace sy::chat {
 namespace {
 
@@ -68,3 +70,18 @@ const char* FinishReasonName(FinishReason reason) {
 }
 
 }  // namespace sy::chat
+
+namespace sy {
+
+std::string_view WireProtocolName(WireProtocol wire) {
+  switch (wire) {
+    case WireProtocol::kOpenAI: return "openai";
+    case WireProtocol::kOpenAIResponses: return "openai-responses";
+    case WireProtocol::kAnthropic: return "anthropic";
+    case WireProtocol::kGemini: return "gemini";
+    case WireProtocol::kOllama: return "ollama";
+  }
+  return "unknown";
+}
+
+}  // namespace sy

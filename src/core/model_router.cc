@@ -8,14 +8,14 @@ ModelRouter::ModelRouter(const std::vector<config::ModelAlias>& aliases,
   for (const auto& alias : aliases) {
     auto it = providers_.find(alias.provider);
     if (it == providers_.end()) continue;  // validation rejects this; be safe anyway
-    aliases_.emplace(alias.name, Target{it->second, alias.upstream_model});
+    aliases_.emplace(alias.name, Target{it->second, alias.upstream_model, alias.drop_params});
     models_.push_back(ModelInfo{alias.name, alias.provider});
   }
 }
 
 std::variant<Route, GatewayError> ModelRouter::Resolve(std::string_view model) const {
   if (auto it = aliases_.find(std::string(model)); it != aliases_.end()) {
-    return Route{it->second.provider, it->second.upstream_model};
+    return Route{it->second.provider, it->second.upstream_model, it->second.drop_params};
   }
   size_t sep = model.find("://");
   size_t skip = 3;
@@ -26,12 +26,21 @@ std::variant<Route, GatewayError> ModelRouter::Resolve(std::string_view model) c
   if (sep != std::string_view::npos && sep > 0 && sep + skip < model.size()) {
     auto it = providers_.find(std::string(model.substr(0, sep)));
     if (it != providers_.end()) {
-      return Route{it->second, std::string(model.substr(sep + skip))};
+      return Route{it->second, std::string(model.substr(sep + skip)), std::nullopt};
     }
   }
   return GatewayError{ErrorCode::kModelNotFound,
                       "The model '" + std::string(model) + "' does not exist or you do not have access to it.",
                       std::string("model"), std::nullopt, {}};
+}
+
+std::variant<Route, GatewayError> ModelRouter::ResolveLoose(std::string_view model) const {
+  auto first = Resolve(model);
+  constexpr std::string_view kLatest = ":latest";
+  if (std::holds_alternative<Route>(first) || !model.ends_with(kLatest)) return first;
+  auto second = Resolve(model.substr(0, model.size() - kLatest.size()));
+  if (std::holds_alternative<Route>(second)) return second;
+  return first;
 }
 
 size_t ModelRouter::ModelCount(const std::string& provider_id) const {

@@ -5,6 +5,7 @@
 // Immutable after construction, so it is shared by all worker threads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,6 +22,7 @@ class Provider;
 struct Route {
   Provider* provider = nullptr;
   std::string upstream_model;
+  std::optional<bool> drop_params;  // the alias's override of the provider's drop_params
 };
 
 struct ModelInfo {
@@ -35,6 +37,9 @@ class ModelRouter {
               std::unordered_map<std::string, Provider*> providers);
 
   std::variant<Route, GatewayError> Resolve(std::string_view model) const;
+  // Resolve, and when that fails and the name ends in ":latest" (Ollama
+  // clients add it), Resolve without it.
+  std::variant<Route, GatewayError> ResolveLoose(std::string_view model) const;
 
   // Aliases in configuration order: what GET /v1/models lists.
   const std::vector<ModelInfo>& models() const { return models_; }
@@ -45,6 +50,7 @@ class ModelRouter {
   struct Target {
     Provider* provider;
     std::string upstream_model;
+    std::optional<bool> drop_params;
   };
   std::unordered_map<std::string, Target> aliases_;
   std::unordered_map<std::string, Provider*> providers_;

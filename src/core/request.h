@@ -52,6 +52,10 @@ struct InternalRequest {
   // door numbers them (Ollama: /api/chat or /api/generate; Gemini: SSE or
   // JSON array...). Opaque to everyone else.
   int shape = 0;
+  // False when the body names the model somewhere besides model_span (Gemini
+  // batchEmbedContents repeats it per request): such a request is translated
+  // even to a provider of its own protocol.
+  bool passthrough_ok = true;
 };
 
 }  // namespace sy

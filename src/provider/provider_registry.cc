@@ -1,13 +1,12 @@
 #include "provider/provider_registry.h"
 
-#include "provider/openai_provider.h"
+#include "provider/http_provider.h"
 
 namespace sy {
 
 ProviderRegistry::ProviderRegistry(const std::vector<config::ProviderConfig>& providers) {
   for (const auto& p : providers) {
-    // "openai" is the only type so far; validation rejects the rest.
-    providers_.push_back(std::make_unique<OpenAiProvider>(p));
+    providers_.push_back(std::make_unique<HttpProvider>(p));
   }
 }
 

@@ -59,9 +59,12 @@ std::string_view Authenticator::PresentedKey(std::string_view authorization, std
 }
 
 std::optional<std::string_view> Authenticator::Check(std::string_view authorization, std::string_view x_api_key) const {
+  return CheckKey(PresentedKey(authorization, x_api_key));
+}
+
+std::optional<std::string_view> Authenticator::CheckKey(std::string_view key) const {
   if (mode_ == config::AuthMode::kNone) return std::string_view{};
   if (!ready_) return std::nullopt;  // fail closed
-  std::string_view key = PresentedKey(authorization, x_api_key);
   if (key.empty()) return std::nullopt;
   std::string digest;
   if (!hasher_(key, &digest)) return std::nullopt;

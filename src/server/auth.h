@@ -33,6 +33,9 @@ class Authenticator {
   // be refused with 401.
   std::optional<std::string_view> Check(std::string_view authorization, std::string_view x_api_key) const;
 
+  // Checks a key however it was presented ("" = none).
+  std::optional<std::string_view> CheckKey(std::string_view key) const;
+
   // The key presented in either header, or "" when none.
   static std::string_view PresentedKey(std::string_view authorization, std::string_view x_api_key);
 

@@ -5,7 +5,10 @@
 #include "common/json_writer.h"
 #include "common/log.h"
 #include "common/text_codec.h"
-#include "frontdoor/openai/openai_frontdoor.h"
+#include "frontdoor/frontdoors.h"
+#include "frontdoor/gemini/gemini_frontdoor.h"
+#include "frontdoor/ollama/ollama_frontdoor.h"
+#include "frontdoor/openai/openai_chat.h"
 #include "provider/provider.h"
 #include "server/router.h"
 #include "version.h"
@@ -41,6 +44,114 @@ net::CidrSet ParseTrusted(const std::vector<std::string>& texts) {
   return net::CidrSet(std::move(ranges));
 }
 
+// The inference endpoints: operation and front-door shape.
+struct Inference {
+  Operation operation;
+  int shape;
+};
+
+std::optional<Inference> InferenceOf(Endpoint endpoint, std::string_view target) {
+  switch (endpoint) {
+    case Endpoint::kChatCompletions: return Inference{Operation::kChatCompletions, openai::kShapeChat};
+    case Endpoint::kCompletions: return Inference{Operation::kCompletions, openai::kShapeCompletions};
+    case Endpoint::kEmbeddings: return Inference{Operation::kEmbeddings, openai::kShapeEmbeddings};
+    case Endpoint::kResponses: return Inference{Operation::kChatCompletions, 0};
+    case Endpoint::kMessages: return Inference{Operation::kChatCompletions, 0};
+    case Endpoint::kMessagesCountTokens: return Inference{Operation::kCountTokens, 0};
+    case Endpoint::kGeminiGenerate: return Inference{Operation::kChatCompletions, gemini::kShapeDefault};
+    case Endpoint::kGeminiStream: {
+      const bool sse = QueryParam(target, "alt") == "sse";
+      return Inference{Operation::kChatCompletions, sse ? gemini::kShapeStreamSse : gemini::kShapeStreamJsonArray};
+    }
+    case Endpoint::kGeminiCountTokens: return Inference{Operation::kCountTokens, gemini::kShapeDefault};
+    case Endpoint::kGeminiEmbed: return Inference{Operation::kEmbeddings, gemini::kShapeEmbedContent};
+    case Endpoint::kGeminiBatchEmbed: return Inference{Operation::kEmbeddings, gemini::kShapeBatchEmbed};
+    case Endpoint::kOllamaChat: return Inference{Operation::kChatCompletions, ollama::kShapeChat};
+    case Endpoint::kOllamaGenerate: return Inference{Operation::kChatCompletions, ollama::kShapeGenerate};
+    case Endpoint::kOllamaEmbed: return Inference{Operation::kEmbeddings, ollama::kShapeEmbed};
+    case Endpoint::kOllamaEmbeddings: return Inference{Operation::kEmbeddings, ollama::kShapeEmbeddings};
+    default: return std::nullopt;
+  }
+}
+
+// Encodes a translated answer with the client's front door as it arrives.
+class EncodingReceiver final : public ChatReceiver {
+ public:
+  EncodingReceiver(const FrontDoor& door, const InternalRequest& request, const chat::Request& chat,
+                   ResponseSink& sink)
+      : door_(door), request_(request), chat_(chat), sink_(sink) {}
+
+  boost::asio::awaitable<bool> Response(chat::Response& response) override {
+    std::string body = door_.EncodeResponse(request_, response);
+    co_await SendBody(sink_, 200, std::move(body));
+    co_return true;
+  }
+
+  boost::asio::awaitable<bool> Events(std::vector<chat::StreamEvent>& events) override {
+    if (!sink_.started()) {
+      // An upstream error before anything reached the client becomes an
+      // HTTP error status, so that clients retry and fallbacks work.
+      for (const auto& ev : events) {
+        if (ev.kind == chat::EventKind::kError && ev.error) {
+          GatewayError error = *ev.error;
+          co_await Gateway::SendError(sink_, error, door_.protocol());
+          answered_ = true;
+          co_return false;
+        }
+        if (ev.kind != chat::EventKind::kStart && ev.kind != chat::EventKind::kUsage) break;
+      }
+    }
+    if (!encoder_) encoder_ = door_.NewStreamEncoder(request_, chat_);
+    out_.clear();
+    bool terminal = false;
+    for (const auto& ev : events) {
+      encoder_->Encode(ev, &out_);
+      terminal = terminal || ev.kind == chat::EventKind::kFinish || ev.kind == chat::EventKind::kError;
+    }
+    co_return co_await Send(terminal);
+  }
+
+  // True when the receiver already sent a complete answer (an upstream
+  // error turned into an HTTP error before the stream began).
+  bool answered() const { return answered_; }
+
+  // A failure after the stream began: the protocol's in-band error, then the end.
+  boost::asio::awaitable<void> Fail(const GatewayError& error) {
+    if (!encoder_) encoder_ = door_.NewStreamEncoder(request_, chat_);
+    chat::StreamEvent ev;
+    ev.kind = chat::EventKind::kError;
+    ev.error = error;
+    out_.clear();
+    encoder_->Encode(ev, &out_);
+    co_await Send(true);
+  }
+
+ private:
+  boost::asio::awaitable<bool> Send(bool terminal) {
+    if (!sink_.started()) {
+      ResponseHead head;
+      head.status = 200;
+      head.content_type = door_.StreamContentType(request_);
+      head.headers.emplace_back("Cache-Control", "no-cache");
+      head.headers.emplace_back("X-Accel-Buffering", "no");
+      const bool begun = co_await sink_.Begin(std::move(head));
+      if (!begun) co_return false;
+    }
+    bool alive = true;
+    if (!out_.empty()) alive = co_await sink_.Write(out_);
+    if (alive && terminal) alive = co_await sink_.End();
+    co_return alive;
+  }
+
+  const FrontDoor& door_;
+  const InternalRequest& request_;
+  const chat::Request& chat_;
+  ResponseSink& sink_;
+  std::unique_ptr<StreamEncoder> encoder_;
+  std::string out_;
+  bool answered_ = false;
+};
+
 }  // namespace
 
 Gateway::Gateway(config::Config config)
@@ -66,23 +177,30 @@ boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::strin
   co_await WriteWhole(sink, std::move(head), body);
 }
 
-boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const GatewayError& error) {
+boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const GatewayError& error, WireProtocol protocol) {
+  ErrorReply reply = FrontDoorFor(protocol).EncodeError(error);
   ResponseHead head;
-  head.status = HttpStatus(error.code);
-  std::string body = openai::ErrorBody(error);
-  head.content_length = body.size();
-  if (error.retry_after) head.headers.emplace_back("Retry-After", *error.retry_after);
-  if (error.code == ErrorCode::kUnauthorized) head.headers.emplace_back("WWW-Authenticate", "Bearer");
-  co_await WriteWhole(sink, std::move(head), body);
+  head.status = reply.status;
+  head.content_type = std::move(reply.content_type);
+  head.content_length = reply.body.size();
+  head.headers = std::move(reply.headers);
+  co_await WriteWhole(sink, std::move(head), reply.body);
 }
 
-std::string Gateway::ModelBody(const std::string& id) const {
+std::vector<ModelEntry> Gateway::ModelEntries() const {
+  std::vector<ModelEntry> entries;
+  entries.reserve(router_.models().size());
+  for (const auto& m : router_.models()) entries.push_back({m.id, m.provider});
+  return entries;
+}
+
+std::optional<ModelEntry> Gateway::FindModel(const std::string& id) const {
   for (const auto& m : router_.models()) {
-    if (m.id == id) return openai::ModelObject({m.id, m.provider}, started_at_);
+    if (m.id == id) return ModelEntry{m.id, m.provider};
   }
-  auto resolved = router_.Resolve(id);  // provider/model names are valid too
-  if (auto* r = std::get_if<Route>(&resolved)) return openai::ModelObject({id, r->provider->id()}, started_at_);
-  return "";
+  auto resolved = router_.ResolveLoose(id);  // provider/model names are valid too
+  if (auto* r = std::get_if<Route>(&resolved)) return ModelEntry{id, r->provider->id()};
+  return std::nullopt;
 }
 
 std::string Gateway::RootBody() const {
@@ -132,38 +250,56 @@ boost::asio::awaitable<void> Gateway::HandleHealth(ResponseSink& sink) {
 Admission Gateway::Admit(const GatewayRequest& request) const {
   Admission a;
   a.route = MatchRoute(request.method, request.target);
+  // GET /v1/models is both OpenAI's and Anthropic's: Anthropic clients send
+  // anthropic-version.
+  if ((a.route.endpoint == Endpoint::kListModels || a.route.endpoint == Endpoint::kGetModel) &&
+      !request.anthropic_version.empty()) {
+    a.route.protocol = WireProtocol::kAnthropic;
+  }
   if (a.route.endpoint == Endpoint::kNotFound) {
     const std::string_view path = request.target.substr(0, request.target.find('?'));
     a.error = MakeError(ErrorCode::kNotFound, "Unknown endpoint: " + std::string(request.method.substr(0, 16)) + " " +
                                                   std::string(path.substr(0, 200)));
     return a;
   }
-  if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(a.route.endpoint) &&
-      !auth_.Check(request.authorization, request.x_api_key)) {
-    bool none = Authenticator::PresentedKey(request.authorization, request.x_api_key).empty();
-    a.error = MakeError(ErrorCode::kUnauthorized,
-                        none ? "Missing API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
-                             : "Incorrect API key provided.");
-    return a;
+  if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(a.route.endpoint)) {
+    // Every front door's way of sending the key: Authorization: Bearer,
+    // x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini).
+    std::string_view key = Authenticator::PresentedKey(request.authorization, request.x_api_key);
+    if (key.empty()) key = request.x_goog_api_key;
+    std::string query_key;
+    if (key.empty()) {
+      text::PercentDecode(QueryParam(request.target, "key"), &query_key);
+      key = query_key;
+    }
+    if (!auth_.CheckKey(key)) {
+      a.error = MakeError(ErrorCode::kUnauthorized,
+                          key.empty() ? "Missing API key. Send it as 'Authorization: Bearer KEY', 'x-api-key: KEY' "
+                                        "or 'x-goog-api-key: KEY'."
+                                      : "Incorrect API key provided.");
+      return a;
+    }
   }
   if (a.route.endpoint == Endpoint::kMethodNotAllowed) {
     a.error = MakeError(ErrorCode::kMethodNotAllowed,
-                    "Method " + std::string(request.method.substr(0, 16)) + " is not allowed on this endpoint.");
+                        "Method " + std::string(request.method.substr(0, 16)) + " is not allowed on this endpoint.");
   }
   return a;
 }
 
 boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,
                                              RequestContext& ctx) {
+  const RouteMatch& route = admission.route;
   if (admission.error) {
-    co_await SendError(sink, *admission.error);
+    co_await SendError(sink, *admission.error, route.protocol);
     co_return;
   }
-  const RouteMatch& route = admission.route;
+  const FrontDoor& door = FrontDoorFor(route.protocol);
   // GCC 12 destroys temporaries that live across a co_await twice: every
   // argument below is a named local, never a temporary object.
   switch (route.endpoint) {
     case Endpoint::kMethodNotAllowed:  // refused by Admit
+    case Endpoint::kNotFound:
     case Endpoint::kRoot: {
       std::string body = RootBody();
       co_await SendBody(sink, 200, std::move(body));
@@ -178,56 +314,113 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
       co_await SendBody(sink, ready ? 200 : 503, std::move(body));
       co_return;
     }
-    case Endpoint::kListModels: {
-      std::vector<openai::ModelEntry> entries;
-      for (const auto& m : router_.models()) entries.push_back({m.id, m.provider});
-      std::string body = openai::ModelList(entries, started_at_);
+    case Endpoint::kListModels:
+    case Endpoint::kGeminiListModels:
+    case Endpoint::kOllamaTags: {
+      const std::vector<ModelEntry> entries = ModelEntries();
+      std::string body = door.ModelList(entries, started_at_);
       co_await SendBody(sink, 200, std::move(body));
       co_return;
     }
-    case Endpoint::kGetModel: {
-      const std::string id = PercentDecoded(route.param);
-      std::string body = ModelBody(id);
-      if (body.empty()) {
+    case Endpoint::kGetModel:
+    case Endpoint::kGeminiGetModel: {
+      std::string id = PercentDecoded(route.param);
+      if (route.endpoint == Endpoint::kGeminiGetModel && id.starts_with("models/")) id.erase(0, 7);
+      const std::optional<ModelEntry> entry = FindModel(id);
+      if (!entry) {
         auto resolved = router_.Resolve(id);  // unknown: its model_not_found error
         GatewayError error = std::get<GatewayError>(resolved);
-        co_await SendError(sink, error);
-      } else {
-        co_await SendBody(sink, 200, std::move(body));
+        co_await SendError(sink, error, route.protocol);
+        co_return;
       }
+      std::string body = door.ModelObject(*entry, started_at_);
+      co_await SendBody(sink, 200, std::move(body));
       co_return;
     }
-    case Endpoint::kChatCompletions:
-      co_await HandleInference(Operation::kChatCompletions, request, sink, ctx);
+    case Endpoint::kOllamaShow:
+      co_await HandleOllamaShow(request, sink);
       co_return;
-    case Endpoint::kCompletions:
-      co_await HandleInference(Operation::kCompletions, request, sink, ctx);
+    case Endpoint::kOllamaVersion: {
+      std::string body = OllamaDoor().Version(kOllamaApiVersion);
+      co_await SendBody(sink, 200, std::move(body));
       co_return;
-    case Endpoint::kEmbeddings:
-      co_await HandleInference(Operation::kEmbeddings, request, sink, ctx);
+    }
+    case Endpoint::kOllamaPs: {
+      // Models held in memory: none for remote providers (local models come
+      // with the local provider).
+      const std::vector<ModelEntry> loaded;
+      std::string body = OllamaDoor().Ps(loaded);
+      co_await SendBody(sink, 200, std::move(body));
       co_return;
-    case Endpoint::kNotFound:
-      co_return;  // handled above
+    }
+    default:
+      break;
   }
+  const std::optional<Inference> inference = InferenceOf(route.endpoint, request.target);
+  if (!inference) co_return;  // every endpoint is handled above or here
+  FrontDoorInput input;
+  input.operation = inference->operation;
+  input.shape = inference->shape;
+  input.path_model = PercentDecoded(route.param);
+  input.path_stream = route.endpoint == Endpoint::kGeminiStream;
+  input.body = std::move(request.body);
+  co_await HandleInference(door, std::move(input), request, sink, ctx);
 }
 
-boost::asio::awaitable<void> Gateway::HandleInference(Operation op, GatewayRequest& request, ResponseSink& sink,
-                                                      RequestContext& ctx) {
-  auto parsed = openai::ParseRequest(op, std::move(request.body));
-  if (auto* e = std::get_if<GatewayError>(&parsed)) {
-    co_await SendError(sink, *e);
+boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, ResponseSink& sink) {
+  const auto& door = OllamaDoor();
+  auto model = door.ShowRequestModel(request.body);
+  if (auto* e = std::get_if<GatewayError>(&model)) {
+    co_await SendError(sink, *e, WireProtocol::kOllama);
     co_return;
   }
-  InternalRequest& req = std::get<InternalRequest>(parsed);
-  auto resolved = router_.Resolve(req.model);
+  const std::string& name = std::get<std::string>(model);
+  const std::optional<ModelEntry> entry = FindModel(name);
+  if (!entry) {
+    GatewayError error = MakeError(ErrorCode::kModelNotFound, "model '" + name + "' not found");
+    co_await SendError(sink, error, WireProtocol::kOllama);
+    co_return;
+  }
+  std::string body = door.Show(*entry, started_at_);
+  co_await SendBody(sink, 200, std::move(body));
+}
+
+boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, FrontDoorInput input,
+                                                      GatewayRequest& request, ResponseSink& sink,
+                                                      RequestContext& ctx) {
+  auto peeked = door.Peek(std::move(input));
+  if (auto* e = std::get_if<GatewayError>(&peeked)) {
+    co_await SendError(sink, *e, door.protocol());
+    co_return;
+  }
+  InternalRequest& req = std::get<InternalRequest>(peeked);
+  auto resolved = router_.ResolveLoose(req.model);
   if (auto* e = std::get_if<GatewayError>(&resolved)) {
-    co_await SendError(sink, *e);
+    // Ollama clients match on Ollama's own wording.
+    if (door.protocol() == WireProtocol::kOllama) e->message = "model '" + req.model + "' not found";
+    co_await SendError(sink, *e, door.protocol());
     co_return;
   }
   Route& route = std::get<Route>(resolved);
-  if (ctx.watch_client) ctx.watch_client();
+  if (route.provider->protocol() != door.protocol() || !req.passthrough_ok) {
+    co_await Translate(door, req, route, sink, ctx);
+    co_return;
+  }
 
-  ProviderCall call{&req, std::move(route.upstream_model), ctx.http, ctx.cancel};
+  // Same protocol: the body passes through with only the model rewritten.
+  if (ctx.watch_client) ctx.watch_client();
+  ProviderCall call;
+  call.request = &req;
+  call.upstream_model = std::move(route.upstream_model);
+  call.http = ctx.http;
+  call.cancel = ctx.cancel;
+  call.drop_params = route.drop_params.value_or(route.provider->drop_params());
+  if (!request.anthropic_version.empty()) {
+    call.forward_headers.emplace_back("anthropic-version", std::string(request.anthropic_version));
+  }
+  if (!request.anthropic_beta.empty()) {
+    call.forward_headers.emplace_back("anthropic-beta", std::string(request.anthropic_beta));
+  }
   ProviderOutcome outcome = co_await route.provider->Forward(std::move(call), sink);
   if (outcome.client_gone) {
     sink.Abort();
@@ -237,15 +430,96 @@ boost::asio::awaitable<void> Gateway::HandleInference(Operation op, GatewayReque
   log::Warn("request ", ctx.request_id, ": ", ErrorCodeName(outcome.error->code), ": ",
             outcome.error->detail.empty() ? outcome.error->message : outcome.error->detail);
   if (!sink.started()) {
-    co_await SendError(sink, *outcome.error);
+    co_await SendError(sink, *outcome.error, door.protocol());
   } else if (req.stream && sink.chunked()) {
     // Mid-stream failure: tell the client in-band, then end the stream.
-    std::string event = openai::ErrorEvent(*outcome.error);
-    bool alive = co_await sink.Write(event);
-    if (alive) co_await sink.End();
+    const chat::Request none;
+    EncodingReceiver receiver(door, req, none, sink);
+    co_await receiver.Fail(*outcome.error);
   } else {
     // A body of announced length cannot be completed, and nothing may be
     // appended to it: the next response on the connection would be corrupt.
+    sink.Abort();
+  }
+}
+
+boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalRequest& req, Route& route,
+                                                ResponseSink& sink, RequestContext& ctx) {
+  ProviderCall call;
+  call.request = &req;
+  call.upstream_model = std::move(route.upstream_model);
+  call.http = ctx.http;
+  call.cancel = ctx.cancel;
+  call.drop_params = route.drop_params.value_or(route.provider->drop_params());
+
+  // Ollama's load requests (no messages, or an empty prompt) have an answer
+  // of their own: there is nothing to generate.
+  if (door.protocol() == WireProtocol::kOllama) {
+    std::optional<std::string> load = OllamaDoor().LoadReply(req);
+    if (load) {
+      co_await SendBody(sink, 200, std::move(*load));
+      co_return;
+    }
+  }
+  chat::Request chat;
+  chat::EmbedRequest embed;
+  std::optional<GatewayError> parse_error;
+  if (req.operation == Operation::kEmbeddings) {
+    parse_error = door.ParseEmbed(req, &embed);
+    call.embed = &embed;
+  } else {
+    parse_error = door.ParseChat(req, &chat);
+    chat::FillToolResultNames(&chat);
+    chat.model = req.model;
+    chat.stream = req.stream;
+    call.chat = &chat;
+  }
+  if (parse_error) {
+    co_await SendError(sink, *parse_error, door.protocol());
+    co_return;
+  }
+  if (ctx.watch_client) ctx.watch_client();
+
+  ProviderOutcome outcome;
+  EncodingReceiver receiver(door, req, chat, sink);
+  switch (req.operation) {
+    case Operation::kEmbeddings: {
+      chat::EmbedResponse answer;
+      outcome = co_await route.provider->Embed(std::move(call), &answer);
+      if (!outcome.error && !outcome.client_gone) {
+        answer.model = req.model;
+        std::string body = door.EncodeEmbed(req, answer);
+        co_await SendBody(sink, 200, std::move(body));
+      }
+      break;
+    }
+    case Operation::kCountTokens: {
+      std::optional<int64_t> count;
+      outcome = co_await route.provider->CountTokens(std::move(call), &count);
+      if (!outcome.error && !outcome.client_gone) {
+        // No counting endpoint upstream: an estimate (documented as such).
+        const int64_t tokens = count ? *count : chat::EstimateTokens(chat);
+        std::string body = door.EncodeCountTokens(req, tokens);
+        co_await SendBody(sink, 200, std::move(body));
+      }
+      break;
+    }
+    default:
+      outcome = co_await route.provider->Chat(std::move(call), receiver);
+      break;
+  }
+  if (outcome.client_gone) {
+    if (!receiver.answered()) sink.Abort();
+    co_return;
+  }
+  if (!outcome.error) co_return;
+  log::Warn("request ", ctx.request_id, ": ", ErrorCodeName(outcome.error->code), ": ",
+            outcome.error->detail.empty() ? outcome.error->message : outcome.error->detail);
+  if (!sink.started()) {
+    co_await SendError(sink, *outcome.error, door.protocol());
+  } else if (sink.chunked()) {
+    co_await receiver.Fail(*outcome.error);
+  } else {
     sink.Abort();
   }
 }

@@ -1,7 +1,9 @@
 // The gateway: everything between a parsed HTTP request and the response,
 // independent of sockets. A request goes
-//   MatchRoute → Authenticator → front door (openai::ParseRequest)
-//   → ModelRouter::Resolve → Provider::Forward → ResponseSink.
+//   MatchRoute → Authenticator → FrontDoor::Peek → ModelRouter::Resolve
+//   → same protocol:  Provider::Forward (passthrough) → ResponseSink
+//   → otherwise:      FrontDoor::ParseChat → Provider::Chat → ChatReceiver
+//                     (FrontDoor encoder) → ResponseSink.
 //
 // Thread-safety: one Gateway is shared by all worker threads. It is immutable
 // after Create() except for atomics (draining flag, provider health).
@@ -18,6 +20,7 @@
 #include "common/cancellation.h"
 #include "common/cidr.h"
 #include "config/config.h"
+#include "core/codec.h"
 #include "core/errors.h"
 #include "core/model_router.h"
 #include "core/response_sink.h"
@@ -40,12 +43,15 @@ struct GatewayRequest {
   std::string_view authorization;  // Authorization header, or ""
   std::string_view x_api_key;      // x-api-key header, or ""
   std::string body;
+  std::string_view x_goog_api_key;     // x-goog-api-key header (Gemini clients), or ""
+  std::string_view anthropic_version;  // anthropic-version header, or ""
+  std::string_view anthropic_beta;     // anthropic-beta header, or ""
 };
 
 // The verdict on a request head: which endpoint, and whether it is refused
 // (unknown endpoint, missing or wrong key) before its body is read.
 struct Admission {
-  RouteMatch route;
+  RouteMatch route;  // route.protocol: whose shape errors take
   std::optional<GatewayError> error;  // set: send it; the body is not needed
 };
 
@@ -73,8 +79,9 @@ class Gateway {
   boost::asio::awaitable<void> Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,
                                       RequestContext& ctx);
 
-  // Writes `error` as a complete error response in the OpenAI shape.
-  static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error);
+  // Writes `error` as a complete error response in `protocol`'s shape.
+  static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error,
+                                                WireProtocol protocol = WireProtocol::kOpenAI);
 
   const config::Config& config() const { return config_; }
   ConnectionGauge& connections() { return connections_; }
@@ -83,12 +90,18 @@ class Gateway {
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
  private:
-  boost::asio::awaitable<void> HandleInference(Operation op, GatewayRequest& request, ResponseSink& sink,
-                                               RequestContext& ctx);
+  // A request for a model: peeked by its front door, resolved, then passed
+  // through (same protocol) or translated.
+  boost::asio::awaitable<void> HandleInference(const FrontDoor& door, FrontDoorInput input, GatewayRequest& request,
+                                               ResponseSink& sink, RequestContext& ctx);
+  boost::asio::awaitable<void> Translate(const FrontDoor& door, InternalRequest& req, Route& route,
+                                         ResponseSink& sink, RequestContext& ctx);
   boost::asio::awaitable<void> HandleHealth(ResponseSink& sink);
+  boost::asio::awaitable<void> HandleOllamaShow(GatewayRequest& request, ResponseSink& sink);
   std::string RootBody() const;
-  // GET /v1/models/{id}: the model object, or "" when the model is unknown.
-  std::string ModelBody(const std::string& id) const;
+  std::vector<ModelEntry> ModelEntries() const;
+  // The entry for a model id (alias or provider/model), or nullopt.
+  std::optional<ModelEntry> FindModel(const std::string& id) const;
 
   config::Config config_;
   ProviderRegistry providers_;

@@ -129,7 +129,8 @@ asio::awaitable<Next> Reject(Session& s, const GatewayError& error, std::string_
                              std::string_view method, std::string_view target, Clock::time_point started) {
   const auto& cfg = s.worker.gateway().config().server;
   ClientSink sink(s.conn, /*keep_alive=*/false, std::chrono::seconds(cfg.write_timeout_s), request_id);
-  co_await Gateway::SendError(sink, error);
+  const WireProtocol protocol = MatchRoute(method, target).protocol;  // the shape the client reads
+  co_await Gateway::SendError(sink, error, protocol);
   LogAccess(s, request_id, {}, method, target, sink.status(), started, false);
   co_return Next::kLinger;
 }
@@ -312,13 +313,15 @@ asio::awaitable<Next> ServeOne(Session& s) {
 
   // 3. Admission on the head alone: an unknown endpoint or a wrong key is
   // answered before any body byte is read (and without 100 Continue).
-  GatewayRequest request{msg.method_string(), msg.target(), msg[http::field::authorization], msg["x-api-key"], {}};
+  GatewayRequest request{msg.method_string(), msg.target(),       msg[http::field::authorization],
+                         msg["x-api-key"],     {},                 msg["x-goog-api-key"],
+                         msg["anthropic-version"], msg["anthropic-beta"]};
   const Admission admission = s.worker.gateway().Admit(request);
   const bool body_pending = !parser.is_done();
   bool keep_alive = msg.keep_alive() && !s.worker.draining();
   if (admission.error) {
     ClientSink sink(s.conn, keep_alive && !body_pending, write_timeout, request_id);
-    co_await Gateway::SendError(sink, *admission.error);
+    co_await Gateway::SendError(sink, *admission.error, admission.route.protocol);
     LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);
     if (sink.keep_alive()) co_return Next::kKeepAlive;
     co_return body_pending ? Next::kLinger : Next::kClose;
@@ -343,7 +346,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
       reject = MakeError(ErrorCode::kRequestTimeout,
                          "Request body not received within " + std::to_string(cfg.body_timeout_s) + " s.");
       ClientSink sink(s.conn, false, write_timeout, request_id);
-      co_await Gateway::SendError(sink, *reject);
+      co_await Gateway::SendError(sink, *reject, admission.route.protocol);
       LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);
       co_return Next::kClose;
     }

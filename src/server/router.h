@@ -1,33 +1,63 @@
-// Maps an HTTP method and target to an endpoint. Pure function, no state.
+// Maps an HTTP method and target to an endpoint of one of the front doors.
+// Pure function, no state.
 #pragma once
 
 #include <string_view>
 
+#include "core/request.h"
+
 namespace sy {
 
 enum class Endpoint {
-  kRoot,             // GET /
-  kHealth,           // GET /health
-  kReadiness,        // GET /readiness
-  kListModels,       // GET /v1/models
+  kRoot,       // GET /
+  kHealth,     // GET /health
+  kReadiness,  // GET /readiness
+  // OpenAI (the /v1 prefix is optional)
+  kListModels,       // GET /v1/models (Anthropic's shape when anthropic-version is sent)
   kGetModel,         // GET /v1/models/{id}
   kChatCompletions,  // POST /v1/chat/completions
   kCompletions,      // POST /v1/completions
   kEmbeddings,       // POST /v1/embeddings
+  kResponses,        // POST /v1/responses
+  // Anthropic
+  kMessages,             // POST /v1/messages
+  kMessagesCountTokens,  // POST /v1/messages/count_tokens
+  // Gemini (/v1beta, or /v1 when the path ends in a Gemini method)
+  kGeminiListModels,    // GET /v1beta/models
+  kGeminiGetModel,      // GET /v1beta/models/{model}
+  kGeminiGenerate,      // POST /v1beta/models/{model}:generateContent
+  kGeminiStream,        // POST /v1beta/models/{model}:streamGenerateContent[?alt=sse]
+  kGeminiCountTokens,   // POST /v1beta/models/{model}:countTokens
+  kGeminiEmbed,         // POST /v1beta/models/{model}:embedContent
+  kGeminiBatchEmbed,    // POST /v1beta/models/{model}:batchEmbedContents
+  // Ollama
+  kOllamaChat,        // POST /api/chat
+  kOllamaGenerate,    // POST /api/generate
+  kOllamaEmbed,       // POST /api/embed
+  kOllamaEmbeddings,  // POST /api/embeddings (legacy)
+  kOllamaTags,        // GET /api/tags
+  kOllamaShow,        // POST /api/show
+  kOllamaVersion,     // GET /api/version
+  kOllamaPs,          // GET /api/ps
   kNotFound,
   kMethodNotAllowed,
 };
 
 struct RouteMatch {
   Endpoint endpoint = Endpoint::kNotFound;
-  std::string_view param;  // the {id} of /v1/models/{id}, still percent-encoded
+  // Whose protocol answers (errors included). For kNotFound and
+  // kMethodNotAllowed: guessed from the path prefix.
+  WireProtocol protocol = WireProtocol::kOpenAI;
+  std::string_view param;  // {id} of /v1/models/{id}, {model} of Gemini paths; still percent-encoded
 };
 
-// The /v1 prefix is optional ("/chat/completions" works too), as many clients
-// are configured with a base URL that lacks it. The query string is ignored.
+// The query string is ignored except by the caller (Gemini's alt=sse, key=).
 RouteMatch MatchRoute(std::string_view method, std::string_view target);
 
 // Whether the endpoint needs a client key (when server.auth is "keys").
 bool RequiresAuth(Endpoint endpoint);
+
+// The value of query parameter `name` in `target` (still percent-encoded), or "".
+std::string_view QueryParam(std::string_view target, std::string_view name);
 
 }  // namespace sy

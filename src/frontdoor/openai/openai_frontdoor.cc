@@ -34,6 +34,7 @@ std::string_view RequiredField(Operation op) {
     case Operation::kChatCompletions: return "messages";
     case Operation::kCompletions: return "prompt";
     case Operation::kEmbeddings: return "input";
+    case Operation::kCountTokens: return "";
   }
   return "";
 }

@@ -111,7 +111,8 @@ TEST(ExampleFilesTest, QuickStartProviderLinesWorkWhenUncommented) {
 TEST(ExampleFilesTest, FullExampleLoadsWithItsVariablesSet) {
   const std::map<std::string, std::string> vars = {
       {"SWITCHYARD_ADMIN_KEY", "a"}, {"DEV_KEY", "d"},           {"CI_KEY", "c"},
-      {"OPENAI_API_KEY", "o1"},      {"OPENAI_API_KEY_2", "o2"}, {"OPENROUTER_API_KEY", "r"}};
+      {"OPENAI_API_KEY", "o1"},      {"OPENAI_API_KEY_2", "o2"}, {"OPENROUTER_API_KEY", "r"},
+      {"ANTHROPIC_API_KEY", "an"},   {"GEMINI_API_KEY", "g"}};
   LoadResult r = LoadConfigFile((ExamplesDir() / "switchyard.full.yaml").string(), FakeEnv(vars));
   ASSERT_TRUE(r.config) << Describe(r);
   EXPECT_FALSE(r.config->providers.empty());

@@ -455,10 +455,33 @@ TEST(ConfigTest, ListenMustBeHostPort) {
 
 TEST(ConfigTest, ProviderTypeMustBeSupported) {
   LoadResult r = Load(std::string(kAuthNone) +
-                      "providers:\n  - {id: a, type: anthropic, base_url: http://a}\n");
+                      "providers:\n  - {id: a, type: bedrock, base_url: http://a}\n");
   const std::string message = ErrorAt(r, "providers[0].type");
-  EXPECT_TRUE(Contains(message, "\"anthropic\"")) << message;
+  EXPECT_TRUE(Contains(message, "\"bedrock\"")) << message;
   EXPECT_TRUE(Contains(message, "supported types: openai")) << message;
+  EXPECT_TRUE(Contains(message, "anthropic, gemini, ollama")) << message;
+}
+
+TEST(ConfigTest, EveryProviderTypeAndDropParamsAreRead) {
+  LoadResult r = Load(std::string(kAuthNone) +
+                      "providers:\n"
+                      "  - {id: a, type: anthropic, base_url: http://a, drop_params: true}\n"
+                      "  - {id: g, type: gemini, base_url: http://g}\n"
+                      "  - {id: o, type: ollama, base_url: http://o}\n"
+                      "models:\n"
+                      "  - {name: x, target: a/claude, drop_params: false}\n"
+                      "  - {name: y, target: g/gemini}\n");
+  ASSERT_TRUE(r.config) << Describe(r);
+  EXPECT_EQ(r.config->providers[0].type, "anthropic");
+  EXPECT_TRUE(r.config->providers[0].drop_params);
+  EXPECT_EQ(r.config->providers[1].type, "gemini");
+  EXPECT_FALSE(r.config->providers[1].drop_params);
+  EXPECT_EQ(r.config->providers[2].type, "ollama");
+  EXPECT_EQ(r.config->models[0].drop_params, std::optional<bool>(false));
+  EXPECT_EQ(r.config->models[1].drop_params, std::nullopt);
+  LoadResult bad = Load(std::string(kAuthNone) +
+                        "providers:\n  - {id: a, type: ollama, base_url: http://a, drop_params: yes}\n");
+  EXPECT_FALSE(bad.config);
 }
 
 TEST(ConfigTest, ProviderIdMustBeUsableInATarget) {

@@ -1,5 +1,5 @@
 #include "core/model_router.h"
-#include "provider/openai_provider.h"
+#include "provider/http_provider.h"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@ config::ProviderConfig ProviderCfg(std::string id) {
 }
 
 struct Fixture {
-  OpenAiProvider openai{ProviderCfg("openai")};
-  OpenAiProvider local{ProviderCfg("local")};
+  HttpProvider openai{ProviderCfg("openai")};
+  HttpProvider local{ProviderCfg("local")};
   ModelRouter router{{{"gpt-4", "openai/gpt-4o", "openai", "gpt-4o"}, {"fast", "local://llama", "local", "llama"}},
                      {{"openai", &openai}, {"local", &local}}};
 };
@@ -59,25 +59,25 @@ TEST(ModelRouter, ListsAliasesAndCountsPerProvider) {
   EXPECT_EQ(f.router.ModelCount("nobody"), 0u);
 }
 
-TEST(OpenAiProvider, WeightedKeyRotation) {
+TEST(HttpProvider, WeightedKeyRotation) {
   auto cfg = ProviderCfg("p");
   cfg.keys = {{"a", "ka", 1}, {"b", "kb", 3}};
-  OpenAiProvider p(cfg);
+  HttpProvider p(cfg);
   int counts[2] = {0, 0};
   for (int i = 0; i < 400; ++i) ++counts[p.NextKeyIndex()];
   EXPECT_EQ(counts[0], 100);
   EXPECT_EQ(counts[1], 300);
 }
 
-TEST(OpenAiProvider, RewriteModelTouchesOnlyTheModelValue) {
+TEST(HttpProvider, RewriteModelTouchesOnlyTheModelValue) {
   InternalRequest req;
   req.model = "gpt-4";
   req.raw_body = "{ \"model\" : \"gpt-4\",\n \"messages\":[{\"content\":\"gpt-4 é\"}] }";
   req.model_span = {12, 19};
-  EXPECT_EQ(OpenAiProvider::RewriteModel(req, "gpt-4o"),
+  EXPECT_EQ(HttpProvider::RewriteModel(req, "gpt-4o"),
             "{ \"model\" : \"gpt-4o\",\n \"messages\":[{\"content\":\"gpt-4 é\"}] }");
-  EXPECT_EQ(OpenAiProvider::RewriteModel(req, "gpt-4"), req.raw_body);
-  EXPECT_EQ(OpenAiProvider::RewriteModel(req, "a\"b"),
+  EXPECT_EQ(HttpProvider::RewriteModel(req, "gpt-4"), req.raw_body);
+  EXPECT_EQ(HttpProvider::RewriteModel(req, "a\"b"),
             "{ \"model\" : \"a\\\"b\",\n \"messages\":[{\"content\":\"gpt-4 é\"}] }");
 }
 

@@ -43,5 +43,48 @@ TEST(Router, AuthIsRequiredOnlyForTheApi) {
   EXPECT_FALSE(RequiresAuth(Endpoint::kRoot));
 }
 
+TEST(Router, EveryFrontDoorHasItsRoutes) {
+  EXPECT_EQ(MatchRoute("POST", "/v1/responses").protocol, WireProtocol::kOpenAIResponses);
+  EXPECT_EQ(MatchRoute("POST", "/v1/messages").endpoint, Endpoint::kMessages);
+  EXPECT_EQ(MatchRoute("POST", "/v1/messages?beta=true").protocol, WireProtocol::kAnthropic);
+  EXPECT_EQ(MatchRoute("POST", "/v1/messages/count_tokens").endpoint, Endpoint::kMessagesCountTokens);
+  EXPECT_EQ(MatchRoute("POST", "/api/chat").endpoint, Endpoint::kOllamaChat);
+  EXPECT_EQ(MatchRoute("POST", "/api/generate").endpoint, Endpoint::kOllamaGenerate);
+  EXPECT_EQ(MatchRoute("GET", "/api/tags").endpoint, Endpoint::kOllamaTags);
+  EXPECT_EQ(MatchRoute("GET", "/api/version").endpoint, Endpoint::kOllamaVersion);
+  EXPECT_EQ(MatchRoute("GET", "/api/chat").endpoint, Endpoint::kMethodNotAllowed);
+  EXPECT_EQ(MatchRoute("GET", "/api/chat").protocol, WireProtocol::kOllama);
+  EXPECT_EQ(MatchRoute("GET", "/api/nope").protocol, WireProtocol::kOllama);
+}
+
+TEST(Router, GeminiPathsCarryTheModel) {
+  auto m = MatchRoute("POST", "/v1beta/models/gemini-2.5-flash:generateContent");
+  EXPECT_EQ(m.endpoint, Endpoint::kGeminiGenerate);
+  EXPECT_EQ(m.param, "gemini-2.5-flash");
+  m = MatchRoute("POST", "/v1beta/models/p-openai/gpt-4o:streamGenerateContent?alt=sse");
+  EXPECT_EQ(m.endpoint, Endpoint::kGeminiStream);
+  EXPECT_EQ(m.param, "p-openai/gpt-4o");
+  EXPECT_EQ(MatchRoute("POST", "/v1/models/g:countTokens").endpoint, Endpoint::kGeminiCountTokens);
+  EXPECT_EQ(MatchRoute("POST", "/v1beta/models/g:embedContent").endpoint, Endpoint::kGeminiEmbed);
+  EXPECT_EQ(MatchRoute("POST", "/v1beta/models/g:batchEmbedContents").endpoint, Endpoint::kGeminiBatchEmbed);
+  EXPECT_EQ(MatchRoute("GET", "/v1beta/models").endpoint, Endpoint::kGeminiListModels);
+  m = MatchRoute("GET", "/v1beta/models/gemini-pro");
+  EXPECT_EQ(m.endpoint, Endpoint::kGeminiGetModel);
+  EXPECT_EQ(m.param, "gemini-pro");
+  EXPECT_EQ(MatchRoute("GET", "/v1beta/models/g:generateContent").endpoint, Endpoint::kMethodNotAllowed);
+  EXPECT_EQ(MatchRoute("POST", "/v1beta/models/g:unknownMethod").endpoint, Endpoint::kNotFound);
+  EXPECT_EQ(MatchRoute("POST", "/v1beta/models/g:unknownMethod").protocol, WireProtocol::kGemini);
+  // An OpenAI model id with a colon stays an OpenAI model.
+  EXPECT_EQ(MatchRoute("GET", "/v1/models/ft:gpt-4o:org").endpoint, Endpoint::kGetModel);
+}
+
+TEST(Router, QueryParam) {
+  EXPECT_EQ(QueryParam("/x?alt=sse&key=abc", "key"), "abc");
+  EXPECT_EQ(QueryParam("/x?alt=sse&key=abc", "alt"), "sse");
+  EXPECT_EQ(QueryParam("/x?alt=sse", "key"), "");
+  EXPECT_EQ(QueryParam("/x", "key"), "");
+  EXPECT_EQ(QueryParam("/x?keyx=1&key", "key"), "");
+}
+
 }  // namespace
 }  // namespace sy

@@ -1,6 +1,6 @@
-// OpenAiProvider over a FakeHttpClient: what goes upstream, and how every
+// HttpProvider over a FakeHttpClient: what goes upstream, and how every
 // kind of upstream answer reaches the client.
-#include "provider/openai_provider.h"
+#include "provider/http_provider.h"
 
 #include <gtest/gtest.h>
 
@@ -37,7 +37,7 @@ InternalRequest Request(bool stream) {
 struct Harness {
   boost::asio::io_context io;
   FakeHttpClient http;
-  OpenAiProvider provider{Config()};
+  HttpProvider provider{Config()};
   testing::RecordingSink sink;
   Cancellation cancel;
 
@@ -47,7 +47,7 @@ struct Harness {
   }
 };
 
-TEST(OpenAiProvider, SendsRewrittenBodyWithProviderKeyAndHeaders) {
+TEST(HttpProvider, SendsRewrittenBodyWithProviderKeyAndHeaders) {
   Harness h;
   h.http.Push(FakeReply::Json(200, R"({"id":"x"})"));
   auto req = Request(false);
@@ -71,7 +71,7 @@ TEST(OpenAiProvider, SendsRewrittenBodyWithProviderKeyAndHeaders) {
   EXPECT_TRUE(h.sink.ended);
 }
 
-TEST(OpenAiProvider, StreamIsForwardedPieceByPiece) {
+TEST(HttpProvider, StreamIsForwardedPieceByPiece) {
   Harness h;
   h.http.Push(FakeReply::Stream({"data: {\"a\":1}\n\n", "data: {\"a\":2}\n\n", "data: [DONE]\n\n"}));
   auto outcome = h.Forward(Request(true));
@@ -84,7 +84,7 @@ TEST(OpenAiProvider, StreamIsForwardedPieceByPiece) {
   EXPECT_TRUE(h.sink.ended);
 }
 
-TEST(OpenAiProvider, StreamWithoutDoneIsAnError) {
+TEST(HttpProvider, StreamWithoutDoneIsAnError) {
   Harness h;
   h.http.Push(FakeReply::Stream({"data: {\"a\":1}\n\n"}));
   auto outcome = h.Forward(Request(true));
@@ -94,7 +94,7 @@ TEST(OpenAiProvider, StreamWithoutDoneIsAnError) {
   EXPECT_FALSE(h.sink.ended);
 }
 
-TEST(OpenAiProvider, RateLimitKeepsRetryAfter) {
+TEST(HttpProvider, RateLimitKeepsRetryAfter) {
   Harness h;
   auto reply = FakeReply::Json(429, R"({"error":{"message":"slow down"}})");
   reply.headers.emplace_back("Retry-After", "7");
@@ -108,7 +108,7 @@ TEST(OpenAiProvider, RateLimitKeepsRetryAfter) {
   EXPECT_TRUE(h.provider.healthy());
 }
 
-TEST(OpenAiProvider, ServerErrorsAndBadCredentialsAre502) {
+TEST(HttpProvider, ServerErrorsAndBadCredentialsAre502) {
   Harness h;
   h.http.Push(FakeReply::Json(500, R"({"error":{"message":"kaboom"}})"));
   auto outcome = h.Forward(Request(false));
@@ -127,7 +127,7 @@ TEST(OpenAiProvider, ServerErrorsAndBadCredentialsAre502) {
   EXPECT_EQ(outcome.error->message.find("sk-upstream-1"), std::string::npos);
 }
 
-TEST(OpenAiProvider, ClientErrorsPassThrough) {
+TEST(HttpProvider, ClientErrorsPassThrough) {
   Harness h;
   h.http.Push(FakeReply::Json(400, R"({"error":{"message":"bad temperature"}})"));
   auto outcome = h.Forward(Request(false));
@@ -136,7 +136,7 @@ TEST(OpenAiProvider, ClientErrorsPassThrough) {
   EXPECT_EQ(h.sink.body, R"({"error":{"message":"bad temperature"}})");
 }
 
-TEST(OpenAiProvider, TransportFailuresMapToStatusAndHealth) {
+TEST(HttpProvider, TransportFailuresMapToStatusAndHealth) {
   Harness h;
   h.http.Push(FakeReply::Fail(HttpErrorKind::kConnect, "connection refused"));
   EXPECT_EQ(h.Forward(Request(false)).error->code, ErrorCode::kNoProvider);
@@ -151,7 +151,7 @@ TEST(OpenAiProvider, TransportFailuresMapToStatusAndHealth) {
   EXPECT_TRUE(h.provider.healthy());
 }
 
-TEST(OpenAiProvider, ClientGoneMidStreamCancelsUpstream) {
+TEST(HttpProvider, ClientGoneMidStreamCancelsUpstream) {
   Harness h;
   auto reply = FakeReply::Stream({"data: 1\n\n", "data: 2\n\n"});
   reply.hang_after_pieces = true;
@@ -163,7 +163,7 @@ TEST(OpenAiProvider, ClientGoneMidStreamCancelsUpstream) {
   EXPECT_EQ(h.sink.pieces.size(), 1u);
 }
 
-TEST(OpenAiProvider, CancellationWhileWaitingForHeaders) {
+TEST(HttpProvider, CancellationWhileWaitingForHeaders) {
   Harness h;
   FakeReply reply;
   reply.hang_before_headers = true;
@@ -176,7 +176,7 @@ TEST(OpenAiProvider, CancellationWhileWaitingForHeaders) {
   EXPECT_EQ(h.http.cancelled(), 1);
 }
 
-TEST(OpenAiProvider, TransportErrorMessagesCarryNoInternalAddresses) {
+TEST(HttpProvider, TransportErrorMessagesCarryNoInternalAddresses) {
   const std::pair<HttpErrorKind, const char*> cases[] = {
       {HttpErrorKind::kConnect, "connect to 10.1.2.3:8443 via proxy.internal:3128: refused"},
       {HttpErrorKind::kTls, "cannot load ca_file /etc/switchyard/secret-ca.pem: no such file"},
@@ -195,7 +195,7 @@ TEST(OpenAiProvider, TransportErrorMessagesCarryNoInternalAddresses) {
   }
 }
 
-TEST(OpenAiProvider, BodyThatFailsBeforeItsFirstByteGetsACleanStatus) {
+TEST(HttpProvider, BodyThatFailsBeforeItsFirstByteGetsACleanStatus) {
   // Regression: the client's 200 head was committed as soon as the upstream's
   // head arrived, so a body broken from its first byte could only be aborted.
   for (auto kind : {HttpErrorKind::kProtocol, HttpErrorKind::kTimeout}) {
@@ -210,7 +210,7 @@ TEST(OpenAiProvider, BodyThatFailsBeforeItsFirstByteGetsACleanStatus) {
   }
 }
 
-TEST(OpenAiProvider, UpstreamRequestIdIsKeptUnderItsOwnName) {
+TEST(HttpProvider, UpstreamRequestIdIsKeptUnderItsOwnName) {
   Harness h;
   auto reply = FakeReply::Json(200, R"({"id":"x"})");
   reply.headers.emplace_back("x-request-id", "req_upstream_1");
@@ -220,14 +220,14 @@ TEST(OpenAiProvider, UpstreamRequestIdIsKeptUnderItsOwnName) {
   EXPECT_EQ(h.sink.Header("x-request-id"), "");
 }
 
-TEST(OpenAiProvider, ResponseOverMaxResponseBytesIsRefusedOrCut) {
+TEST(HttpProvider, ResponseOverMaxResponseBytesIsRefusedOrCut) {
   auto cfg = Config();
   cfg.max_response_bytes = 10;
   {
     // Announced length over the limit: refused before anything is sent.
     boost::asio::io_context io;
     FakeHttpClient http;
-    OpenAiProvider provider{cfg};
+    HttpProvider provider{cfg};
     testing::RecordingSink sink;
     Cancellation cancel;
     http.Push(FakeReply::Json(200, R"({"id":"a much longer body than ten bytes"})"));
@@ -242,7 +242,7 @@ TEST(OpenAiProvider, ResponseOverMaxResponseBytesIsRefusedOrCut) {
     // A chunked (endless) body: cut once past the limit.
     boost::asio::io_context io;
     FakeHttpClient http;
-    OpenAiProvider provider{cfg};
+    HttpProvider provider{cfg};
     testing::RecordingSink sink;
     Cancellation cancel;
     http.Push(FakeReply::Stream({"0123456789", "0123456789", "0123456789"}));
