@@ -6,6 +6,11 @@ RAW_TSV lines are "round<TAB>target<TAB>metric<TAB>value". Per target and
 metric the median over rounds is used. Writes OUT_BASE.md and OUT_BASE.json
 and prints the markdown to stdout. Exit status: 0 (checks are reported, not
 enforced; run.sh decides what to do with them).
+
+Target "translated" is the switchyard process reached through its Anthropic
+front door (POST /v1/messages, translated to the OpenAI mock); it is reported
+in a table of its own, as ratios to switchyard's passthrough (target
+"switchyard") from the same round, with the translation targets' checks.
 """
 import json
 import statistics
@@ -44,6 +49,23 @@ ROWS = [
 ADDED_FLOOR_US = 10.0
 MB30_KIB = 30e6 / 1024  # "under 30 MB", decimal MB, in KiB as /proc reports
 
+# The translated path's table: (metric key, label, format), ratios to the
+# passthrough.
+TR_ROWS = [
+    ("rps", "Throughput, non-streaming, 64 conns (req/s)", "{:,.0f}"),
+    ("rps_errors", "  errors during throughput run", "{:.0f}"),
+    ("stream_rps", "Streaming, 50-chunk SSE, 64 conns (resp/s)", "{:,.0f}"),
+    ("stream_errors", "  errors during streaming run", "{:.0f}"),
+    ("cpu_us_per_req", "CPU per request, switchyard process (us)", "{:.1f}"),
+    ("mock_cpu_us_per_req", "  mock upstream CPU per request (us)", "{:.1f}"),
+    ("stream_cpu_us_per_resp", "CPU per streamed response, switchyard process (us)", "{:.1f}"),
+    ("lat_p50_us", "Latency p50 at fixed rate (us)", "{:.0f}"),
+    ("lat_p99_us", "Latency p99 at fixed rate (us)", "{:.0f}"),
+    ("added_p50_us", "  added over direct, p50 (us)", "{:.0f}"),
+    ("added_p99_us", "  added over direct, p99 (us)", "{:.0f}"),
+    ("lat_failed", "  failed requests", "{:.0f}"),
+]
+
 
 def load(raw_path):
     """{target: {metric: {round: value}}}"""
@@ -68,7 +90,7 @@ def main():
     raw = load(raw_path)
     # Derived per-round values: latency added over direct in the same round.
     d = raw.get("direct", {})
-    for t in ("nginx", "switchyard"):
+    for t in ("nginx", "switchyard", "translated"):
         m = raw.get(t)
         if not m:
             continue
@@ -88,9 +110,10 @@ def main():
     sy_label = "switchyard (FAKE: 2nd nginx)" if fake else "switchyard"
 
     rs_, rn_ = raw.get("switchyard", {}), raw.get("nginx", {})
+    tr = med.get("translated", {})
 
-    def per_round_ratios(metric, floor=None):
-        a, b = rs_.get(metric, {}), rn_.get(metric, {})
+    def per_round_ratios(metric, floor=None, num="switchyard", den="nginx"):
+        a, b = raw.get(num, {}).get(metric, {}), raw.get(den, {}).get(metric, {})
         out = []
         for r in sorted(set(a) & set(b)):
             den = max(b[r], floor) if floor is not None else b[r]
@@ -98,19 +121,21 @@ def main():
                 out.append(a[r] / den)
         return out
 
-    def spread(metric, floor=None):
-        rr = per_round_ratios(metric, floor)
+    def spread(metric, floor=None, num="switchyard", den="nginx"):
+        rr = per_round_ratios(metric, floor, num, den)
         return "rounds: " + ", ".join(f"{x:.2f}" for x in rr) if len(rr) > 1 else ""
 
-    def ratio(metric, floor=None):
-        """Median over rounds of switchyard / nginx measured in the same round
-        (the two always run back to back), so slow drifts in the machine's
-        load cancel out; single measurements give the plain ratio."""
-        per_round = per_round_ratios(metric, floor)
+    def ratio(metric, floor=None, num="switchyard", den="nginx"):
+        """Median over rounds of switchyard / nginx (or num / den) measured in
+        the same round (the two always run back to back), so slow drifts in
+        the machine's load cancel out; single measurements give the plain
+        ratio."""
+        per_round = per_round_ratios(metric, floor, num, den)
         if per_round:
             return statistics.median(per_round)
-        if metric in ng and metric in sy and ng[metric]:
-            return sy[metric] / ng[metric]
+        a, b = med.get(num, {}), med.get(den, {})
+        if metric in a and metric in b and b[metric]:
+            return a[metric] / b[metric]
         return None
 
     checks = []
@@ -161,6 +186,31 @@ def main():
               f"first {first:.0f}, last {last:.0f}, max {mx:.0f} KiB; "
               f"{soak.get('requests', 0):.0f} requests, {soak.get('failed', 0):.0f} failed")
 
+    # The translated path (issue targets: throughput >= 0.7x and streaming
+    # >= 0.8x switchyard's own passthrough, measured in the same round).
+    tr_checks = []
+    if tr:
+        for name, metric, limit in (("translated throughput (req/s) vs passthrough", "rps", 0.7),
+                                    ("translated streaming (resp/s) vs passthrough streaming", "stream_rps", 0.8)):
+            r = ratio(metric, num="translated", den="switchyard")
+            tr_checks.append({"check": name, "value": round(r, 3) if r is not None else None,
+                              "limit": f">= {limit}x passthrough",
+                              "pass": (r >= limit) if r is not None else None,
+                              "note": spread(metric, num="translated", den="switchyard") if r is not None
+                              else "not measured", "group": "translation"})
+        errs = sum(tr.get(k, 0) for k in ("rps_errors", "stream_errors", "lat_failed"))
+        tr_checks.append({"check": "no failed translated requests", "value": errs, "limit": "== 0",
+                          "pass": errs == 0, "note": "", "group": "translation"})
+
+    def fmt_value(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float) and v.is_integer():
+            return f"{int(v):,}"
+        if isinstance(v, (int, float)):
+            return f"{v:,}"
+        return v
+
     # Markdown.
     out = []
     out.append(f"# Switchyard benchmark {meta.get('timestamp', '')}")
@@ -210,6 +260,33 @@ def main():
         res = "n/a" if c["pass"] is None else ("PASS" if c["pass"] else "FAIL")
         note = f" ({c['note']})" if c["note"] else ""
         out.append(f"| {c['check']}{note} | {v} | {c['limit']} | {res} |")
+    if tr:
+        out.append("")
+        out.append("Translated path: Anthropic-SDK-shaped `POST /v1/messages` (`x-api-key`, "
+                   f"`anthropic-version: {meta.get('anthropic_version', '2023-06-01')}`) to switchyard, "
+                   "translated to an OpenAI chat request to the same mock and back; same load as above. "
+                   "Ratios: translated / passthrough (switchyard's `/v1/chat/completions`), same round.")
+        out.append("")
+        out.append("| metric | switchyard passthrough | switchyard translated | translated / passthrough |")
+        out.append("| --- | ---: | ---: | ---: |")
+        for key, label, fmt in TR_ROWS:
+            if key not in tr:
+                continue
+            cells = []
+            for t in ("switchyard", "translated"):
+                v = med.get(t, {}).get(key)
+                cells.append(fmt.format(v) if v is not None else "-")
+            r = ratio(key, floor=ADDED_FLOOR_US if key.startswith("added_") else None,
+                      num="translated", den="switchyard")
+            rs = f"{r:.2f}x" if r is not None and not key.endswith(("errors", "failed")) else ""
+            out.append(f"| {label} | " + " | ".join(cells) + f" | {rs} |")
+        out.append("")
+        out.append("| target for the translated path | measured | limit | result |")
+        out.append("| --- | ---: | ---: | --- |")
+        for c in tr_checks:
+            res = "n/a" if c["pass"] is None else ("PASS" if c["pass"] else "FAIL")
+            note = f" ({c['note']})" if c["note"] else ""
+            out.append(f"| {c['check']}{note} | {fmt_value(c['value'])} | {c['limit']} | {res} |")
     if soak:
         out.append("")
         out.append(f"Soak: {soak['seconds']} s at {soak.get('rate', '?')} req/s non-streaming + "
@@ -220,7 +297,7 @@ def main():
         f.write(md)
     with open(out_base + ".json", "w") as f:
         raw_out = {t: {k: {str(r): v for r, v in rv.items()} for k, rv in ms.items()} for t, ms in raw.items()}
-        json.dump({"meta": meta, "results": med, "per_round": raw_out, "checks": checks}, f, indent=2, sort_keys=True)
+        json.dump({"meta": meta, "results": med, "per_round": raw_out, "checks": checks + tr_checks}, f, indent=2, sort_keys=True)
         f.write("\n")
     sys.stdout.write(md)
 

@@ -3,6 +3,9 @@
 # nginx as a plain keep-alive reverse proxy in front of the mock, and
 # Switchyard in front of the mock; report every Switchyard number as a ratio
 # to nginx's from the same run, and check them against issue 2's targets.
+# It also measures Switchyard's translated path (an Anthropic-SDK-shaped
+# POST /v1/messages to the same OpenAI-protocol mock) against its own
+# passthrough in the same run.
 # See docs/benchmarks.md for what is measured and why.
 #
 #   bench/run.sh                 full run (~6-8 minutes)
@@ -27,6 +30,9 @@
 #                      generators alike) at this nice level (default -10,
 #                      when root) so that others' compiles disturb it less;
 #                      --nice 0 to leave priorities alone
+#   --no-translation   skip the translated path (Anthropic /v1/messages in
+#                      front of the OpenAI mock; measured by default whenever
+#                      switchyard is a target)
 #   --keep-tmp         keep the temp dir (configs, logs, raw outputs)
 #   --fake-switchyard  plumbing test only: a second nginx in the switchyard
 #                      slot; the report is marked FAKE. Never a result.
@@ -41,7 +47,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 
-QUICK=0 SOAK=0 ROUNDS= THREADS=2 NICE=-10 WAIT_IDLE=0 MOCK_THREADS=1 BUILD=1 KEEP_TMP=0 FAKE_SY=0
+QUICK=0 SOAK=0 ROUNDS= THREADS=2 NICE=-10 WAIT_IDLE=0 MOCK_THREADS=1 BUILD=1 KEEP_TMP=0 FAKE_SY=0 TRANSLATION=1
 TARGETS=direct,nginx,switchyard IDLE_CONNS=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -55,6 +61,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --nice) NICE=$2; shift ;;
     --wait-idle) WAIT_IDLE=$2; shift ;;
+    --no-translation) TRANSLATION=0 ;;
     --keep-tmp) KEEP_TMP=1 ;;
     --fake-switchyard) FAKE_SY=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -81,6 +88,8 @@ SOAK_RATE=200     # soak: non-streaming req/s ...
 SOAK_STREAM_RATE=10  # ... plus 50-chunk streams/s
 CLIENT_KEY=sk-bench-client-0123456789
 CHAT_PATH=/v1/chat/completions
+MSG_PATH=/v1/messages          # the translated path: Anthropic front door
+ANTHROPIC_VERSION=2023-06-01
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -104,6 +113,7 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 MOCK_BIN=${MOCK_BIN:-$BUILD_DIR/mock_upstream}
 SWITCHYARD_BIN=${SWITCHYARD_BIN:-$BUILD_DIR/switchyard}
 want_sy=0; [[ ",$TARGETS," == *",switchyard,"* && $FAKE_SY = 0 ]] && want_sy=1
+[ $want_sy = 1 ] || TRANSLATION=0  # only Switchyard translates (not a fake one)
 if [ "$BUILD" = 1 ] && [ -z "$BIN_OVERRIDE" ]; then
   build_targets=(mock_upstream); [ $want_sy = 1 ] && build_targets+=(switchyard)
   log "building ${build_targets[*]} (Release)"
@@ -182,6 +192,14 @@ BODY_CHAT=$TMP/body_chat.json
 BODY_STREAM=$TMP/body_stream.json
 printf '%s' '{"model":"bench","messages":[{"role":"system","content":"You are a concise assistant for a freight logistics team."},{"role":"user","content":"Summarise in two sentences why rail switchyards matter for moving goods across a continent."}],"temperature":0.7,"max_tokens":128,"user":"bench-client-01"}' >"$BODY_CHAT"
 printf '%s' '{"model":"chunks-50","messages":[{"role":"system","content":"You are a concise assistant for a freight logistics team."},{"role":"user","content":"Summarise in two sentences why rail switchyards matter for moving goods across a continent."}],"temperature":0.7,"max_tokens":128,"stream":true,"user":"bench-client-01"}' >"$BODY_STREAM"
+# The translated path: the same conversation as an Anthropic SDK sends it
+# (system as a string, one user message), to Switchyard's /v1/messages; the
+# gateway translates it into an OpenAI chat request to the same mock models
+# (adding stream_options.include_usage when streaming) and the answer back.
+BODY_MSG=$TMP/body_msg.json
+BODY_MSG_STREAM=$TMP/body_msg_stream.json
+printf '%s' '{"model":"bench","max_tokens":128,"system":"You are a concise assistant for a freight logistics team.","messages":[{"role":"user","content":"Summarise in two sentences why rail switchyards matter for moving goods across a continent."}],"temperature":0.7}' >"$BODY_MSG"
+printf '%s' '{"model":"chunks-50","max_tokens":128,"system":"You are a concise assistant for a freight logistics team.","messages":[{"role":"user","content":"Summarise in two sentences why rail switchyards matter for moving goods across a continent."}],"temperature":0.7,"stream":true}' >"$BODY_MSG_STREAM"
 
 # -------------------------------------------------------------- targets ---
 declare -A PORT PID_OF
@@ -243,6 +261,18 @@ EOF
   wait_line "$TMP/switchyard.log" 'switchyard listening on 127\.0\.0\.1:[0-9]+' 15 "${PID_OF[switchyard]}"
   PORT[switchyard]=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$TMP/switchyard.log" | head -1 | sed 's/.*://')
   log "switchyard pid ${PID_OF[switchyard]} on port ${PORT[switchyard]}"
+}
+
+# set_req T: how a load target is reached. Every target takes the OpenAI
+# chat request, except "translated": the switchyard process reached through
+# its Anthropic front door (REQ_PROC is the process whose CPU is counted).
+set_req() {
+  REQ_PROC=$1 REQ_PATH=$CHAT_PATH REQ_PROTO=openai REQ_BODY=$BODY_CHAT REQ_SBODY=$BODY_STREAM
+  REQ_AUTH=(-H "Authorization: Bearer $CLIENT_KEY")
+  if [ "$1" = translated ]; then
+    REQ_PROC=switchyard REQ_PATH=$MSG_PATH REQ_PROTO=anthropic REQ_BODY=$BODY_MSG REQ_SBODY=$BODY_MSG_STREAM
+    REQ_AUTH=(-H "x-api-key: $CLIENT_KEY" -H "anthropic-version: $ANTHROPIC_VERSION")
+  fi
 }
 
 # All processes of a target: nginx's master and workers; the others are one
@@ -312,6 +342,31 @@ check_target() {
   [[ $out == *'tok49'* && $out == *'[DONE]'* ]] || die "$t: unexpected stream response: ${out:0:300}"
 }
 
+# check_translated: Switchyard's Anthropic front door in front of the OpenAI
+# mock must answer a message and a complete 50-chunk event stream; and the
+# mock's stream, asked the way the gateway asks it (include_usage), must end
+# with a finish_reason and [DONE], or the translated stream could not end.
+check_translated() {
+  local out
+  out=$(curl -sS -N --max-time 10 -H 'Content-Type: application/json' --data-binary \
+        '{"model":"chunks-50","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}' \
+        "http://127.0.0.1:${PORT[mock]}$CHAT_PATH" 2>&1) || true
+  [[ $out == *'"finish_reason":"stop"'* && $out == *'data: [DONE]'* ]] ||
+    die "mock: stream does not end with a finish_reason and [DONE]: ${out: -300}"
+  if [[ $out == *'"usage":{'* ]]; then MOCK_USAGE=1; else MOCK_USAGE=0; fi
+  out=$(curl -sS --max-time 10 -H "x-api-key: $CLIENT_KEY" -H "anthropic-version: $ANTHROPIC_VERSION" \
+        -H 'Content-Type: application/json' --data-binary @"$BODY_MSG" "http://127.0.0.1:${PORT[switchyard]}$MSG_PATH" 2>&1) || true
+  [[ $out == *'"type":"message"'* && $out == *'Hello from mock'* ]] ||
+    die "translated: unexpected message response: ${out:0:300}"
+  out=$(curl -sS -N --max-time 10 -H "x-api-key: $CLIENT_KEY" -H "anthropic-version: $ANTHROPIC_VERSION" \
+        -H 'Content-Type: application/json' --data-binary @"$BODY_MSG_STREAM" "http://127.0.0.1:${PORT[switchyard]}$MSG_PATH" 2>&1) || true
+  [[ $out == *'event: message_stop'* && $out == *'tok49'* ]] ||
+    die "translated: unexpected stream response: ${out: -300}"
+  TR_EVENTS=$(grep -c '^event:' <<<"$out" || true)
+  TR_USAGE=$(grep -o '"output_tokens":[0-9]*' <<<"$out" | tail -1 | cut -d: -f2 || true)
+  log "translated path OK: $TR_EVENTS events per stream, final output_tokens ${TR_USAGE:-none}; mock sends usage when asked: $([ $MOCK_USAGE = 1 ] && echo yes || echo no)"
+}
+
 # alive T: the target's process (and the mock) must still be running.
 alive() {
   local name
@@ -325,12 +380,12 @@ alive() {
 }
 
 # ----------------------------------------------------------- measurements ---
-# run_wrk PORT BODY SECONDS OUTFILE
+# run_wrk PORT BODY SECONDS OUTFILE (path and protocol: REQ_PATH, REQ_PROTO from set_req)
 run_wrk() {
   alive "$CUR_TARGET"
-  SY_BENCH_BODY_FILE=$2 SY_BENCH_KEY=$CLIENT_KEY \
+  SY_BENCH_BODY_FILE=$2 SY_BENCH_KEY=$CLIENT_KEY SY_BENCH_PROTOCOL=$REQ_PROTO \
     timeout $(($3 + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"${3}s" --timeout 5s -s "$BENCH/post_chat.lua" \
-    "http://127.0.0.1:$1$CHAT_PATH" >"$4" 2>&1 || { alive "$CUR_TARGET"; cat "$4" >&2; die "wrk failed"; }
+    "http://127.0.0.1:$1$REQ_PATH" >"$4" 2>&1 || { alive "$CUR_TARGET"; cat "$4" >&2; die "wrk failed"; }
   alive "$CUR_TARGET"
 }
 wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
@@ -342,12 +397,12 @@ wrk_errors() {
 }
 
 measure_throughput() {
-  CUR_TARGET=$1; alive "$1"
-  local t=$1 port=${PORT[$1]} out=$TMP/wrk_$1_r$ROUND.txt c0 c1 m0 m1 n
-  run_wrk "$port" "$BODY_CHAT" "$WARM" "$out.warm"
-  c0=$(cpu_ticks "$t"); m0=$(mock_ticks)
-  run_wrk "$port" "$BODY_CHAT" "$TPUT" "$out"
-  c1=$(cpu_ticks "$t"); m1=$(mock_ticks)
+  set_req "$1"; CUR_TARGET=$REQ_PROC; alive "$REQ_PROC"
+  local t=$1 port=${PORT[$REQ_PROC]} out=$TMP/wrk_$1_r$ROUND.txt c0 c1 m0 m1 n
+  run_wrk "$port" "$REQ_BODY" "$WARM" "$out.warm"
+  c0=$(cpu_ticks "$REQ_PROC"); m0=$(mock_ticks)
+  run_wrk "$port" "$REQ_BODY" "$TPUT" "$out"
+  c1=$(cpu_ticks "$REQ_PROC"); m1=$(mock_ticks)
   n=$(wrk_requests "$out")
   record "$t" rps "$(wrk_rps "$out")"
   record "$t" rps_requests "$n"
@@ -358,12 +413,12 @@ measure_throughput() {
 }
 
 measure_stream() {
-  CUR_TARGET=$1; alive "$1"
-  local t=$1 port=${PORT[$1]} out=$TMP/wrk_stream_$1_r$ROUND.txt c0 c1 n
-  run_wrk "$port" "$BODY_STREAM" "$WARM" "$out.warm"
-  c0=$(cpu_ticks "$t")
-  run_wrk "$port" "$BODY_STREAM" "$STREAM" "$out"
-  c1=$(cpu_ticks "$t")
+  set_req "$1"; CUR_TARGET=$REQ_PROC; alive "$REQ_PROC"
+  local t=$1 port=${PORT[$REQ_PROC]} out=$TMP/wrk_stream_$1_r$ROUND.txt c0 c1 n
+  run_wrk "$port" "$REQ_SBODY" "$WARM" "$out.warm"
+  c0=$(cpu_ticks "$REQ_PROC")
+  run_wrk "$port" "$REQ_SBODY" "$STREAM" "$out"
+  c1=$(cpu_ticks "$REQ_PROC")
   n=$(wrk_requests "$out")
   record "$t" stream_rps "$(wrk_rps "$out")"
   record "$t" stream_errors "$(wrk_errors "$out")"
@@ -378,19 +433,19 @@ measure_stream() {
 # The first LAT_WARM seconds are dropped; percentiles come from h2load's
 # per-request log.
 measure_latency() {
-  CUR_TARGET=$1; alive "$1"
-  local t=$1 port=${PORT[$1]} script=$TMP/timing_$1.txt log=$TMP/h2load_$1_r$ROUND.tsv out
+  set_req "$1"; CUR_TARGET=$REQ_PROC; alive "$REQ_PROC"
+  local t=$1 port=${PORT[$REQ_PROC]} script=$TMP/timing_$1.txt log=$TMP/h2load_$1_r$ROUND.tsv out
   local per_client=$(( (LAT + LAT_WARM) * LAT_RATE / LAT_CONNS ))
   local interval_ms stagger_ms cpu0
   interval_ms=$(python3 -c "print(1000 * $LAT_CONNS / $LAT_RATE)")
   stagger_ms=$(python3 -c "print(max(1, round(1000 / $LAT_RATE)))")
   python3 -c "
-for i in range($per_client): print(f'{i * $interval_ms:.3f}\thttp://127.0.0.1:$port$CHAT_PATH')" >"$script"
+for i in range($per_client): print(f'{i * $interval_ms:.3f}\thttp://127.0.0.1:$port$REQ_PATH')" >"$script"
   wait_idle
   cpu0=$(cpu_busy_idle)
   out=$(timeout $((LAT + LAT_WARM + 60)) h2load --h1 -t 1 -c "$LAT_CONNS" -r 1 --rate-period="${stagger_ms}ms" \
-        --timing-script-file="$script" -d "$BODY_CHAT" -H 'Content-Type: application/json' \
-        -H "Authorization: Bearer $CLIENT_KEY" --log-file="$log" "http://127.0.0.1:$port$CHAT_PATH" 2>&1) ||
+        --timing-script-file="$script" -d "$REQ_BODY" -H 'Content-Type: application/json' \
+        "${REQ_AUTH[@]}" --log-file="$log" "http://127.0.0.1:$port$REQ_PATH" 2>&1) ||
     { echo "$out" >&2; die "h2load failed"; }
   record "$t" lat_machine_busy_pct "$(busy_pct "$cpu0" "$(cpu_busy_idle)")"
   python3 - "$log" "$LAT_WARM" "$LAT" "$t" "$ROUND" >>"$RAW" <<'PY'
@@ -474,14 +529,23 @@ for t in "${TLIST[@]}"; do
   record "$t" rss_idle_kb "$(rss_kb "$t")"
   check_target "$t"
 done
+# The load targets: the processes, plus Switchyard's translated path right
+# beside its passthrough (so the two stay back to back in every round).
+MOCK_USAGE=none TR_EVENTS=None  # (set by check_translated; Python literals for meta.json)
+LOAD_T=()
+for t in "${TLIST[@]}"; do
+  LOAD_T+=("$t")
+  if [ "$t" = switchyard ] && [ "$TRANSLATION" = 1 ]; then LOAD_T+=(translated); fi
+done
+if [ "$TRANSLATION" = 1 ]; then check_translated; fi
 
 log "memory: $IDLE_CONNS idle keep-alive connections per target"
 for t in "${TLIST[@]}"; do measure_idle_conns "$t"; done
 
 for ROUND in $(seq "$ROUNDS"); do
-  order=("${TLIST[@]}")
+  order=("${LOAD_T[@]}")
   if [ $((ROUND % 2)) = 0 ]; then  # alternate the order to cancel drift
-    order=(); for ((i = ${#TLIST[@]} - 1; i >= 0; i--)); do order+=("${TLIST[$i]}"); done
+    order=(); for ((i = ${#LOAD_T[@]} - 1; i >= 0; i--)); do order+=("${LOAD_T[$i]}"); done
   fi
   log "round $ROUND/$ROUNDS: throughput (${TPUT}s, $CONNS conns, after ${WARM}s warm-up)"
   for t in "${order[@]}"; do measure_throughput "$t"; done
@@ -490,7 +554,7 @@ for ROUND in $(seq "$ROUNDS"); do
   log "round $ROUND/$ROUNDS: streaming, 50 chunks (${STREAM}s, $CONNS conns)"
   for t in "${order[@]}"; do measure_stream "$t"; done
   log "round $ROUND/$ROUNDS: time to first chunk ($TTFB_N sequential requests)"
-  for t in "${order[@]}"; do measure_ttfb "$t"; done
+  for t in "${order[@]}"; do [ "$t" = translated ] || measure_ttfb "$t"; done
 done
 sleep 1
 for t in "${TLIST[@]}"; do record "$t" rss_after_load_kb "$(rss_kb "$t")"; done
@@ -555,6 +619,8 @@ meta = {
   "durations_s": {"warmup": $WARM, "throughput": $TPUT, "latency": $LAT, "latency_warmup": $LAT_WARM, "stream": $STREAM},
   "ttfb_requests": $TTFB_N, "nice": $NICE, "build": "$BUILD_TYPE", "targets": "$TARGETS".split(","), "fake_switchyard": bool($FAKE_SY),
   "loadavg_start": "$LOADAVG_START", "loadavg_end": loadavg_end, "soak": json.loads(soak),
+  "translation": bool($TRANSLATION), "anthropic_version": "$ANTHROPIC_VERSION",
+  "translated_stream_events": $TR_EVENTS, "mock_sends_stream_usage": {"1": True, "0": False}.get("$MOCK_USAGE"),
 }
 json.dump(meta, open(out, "w"), indent=2)
 PY

@@ -69,10 +69,10 @@ struct ProviderConfig {
 struct ModelAlias {
   std::string name;    // what clients ask for
   std::string target;  // "provider/model" or "provider://model"
-  std::optional<bool> drop_params;  // overrides the provider's drop_params for this alias
   // Derived from target at load time:
   std::string provider;        // provider id
   std::string upstream_model;  // model name sent upstream
+  std::optional<bool> drop_params;  // overrides the provider's drop_params for this alias
 };
 
 struct Config {

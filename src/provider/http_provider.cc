@@ -105,6 +105,19 @@ GatewayError HttpProvider::MalformedError(const std::string& what) const {
                        "provider '" + config_.id + "': " + what);
 }
 
+GatewayError HttpProvider::DecodeFailure(GatewayError error) {
+  // An error object the upstream sent with a 200 (Anthropic's
+  // overloaded_error, an OpenAI-compatible server's rate_limit_error) keeps
+  // its meaning; anything else is a body the gateway could not read.
+  if (error.code == ErrorCode::kRateLimited) {
+    RecordSuccess();  // up, only busy
+    return error;
+  }
+  RecordFailure();
+  if (error.code != ErrorCode::kProviderError) return error;
+  return MalformedError(error.detail.empty() ? error.message : error.detail);
+}
+
 upstream::HttpRequest HttpProvider::BuildRequest(UpstreamCall call, bool stream) {
   upstream::HttpRequest up;
   up.method = "POST";
@@ -171,8 +184,7 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Chat(ProviderCall call, Ch
     if (!read) co_return outcome;
     auto decoded = codec_->DecodeChat(body);
     if (auto* e = std::get_if<GatewayError>(&decoded)) {
-      RecordFailure();
-      outcome.error = MalformedError(e->detail.empty() ? e->message : e->detail);
+      outcome.error = DecodeFailure(std::move(*e));
       co_return outcome;
     }
     RecordSuccess();
@@ -242,8 +254,7 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Embed(ProviderCall call, c
   if (!read) co_return outcome;
   auto decoded = codec_->DecodeEmbed(body);
   if (auto* e = std::get_if<GatewayError>(&decoded)) {
-    RecordFailure();
-    outcome.error = MalformedError(e->detail.empty() ? e->message : e->detail);
+    outcome.error = DecodeFailure(std::move(*e));
     co_return outcome;
   }
   RecordSuccess();
@@ -281,6 +292,12 @@ GatewayError HttpProvider::StatusError(const upstream::HttpResponse& response, c
                                "Provider '" + config_.id + "' is rate limiting requests: " + detail);
     if (auto ra = response.header("retry-after"); !ra.empty()) e.retry_after = ra;
     return e;
+  }
+  if (status == 529 || status == 503) {
+    // Overloaded (Anthropic's 529) or unavailable: retryable, like a refused connection.
+    RecordFailure();
+    return MakeError(ErrorCode::kNoProvider, "Provider '" + config_.id + "' is overloaded or unavailable.",
+                     "provider '" + config_.id + "' HTTP " + std::to_string(status) + ": " + detail);
   }
   if (status >= 500) {
     RecordFailure();

@@ -75,6 +75,9 @@ class HttpProvider final : public Provider {
   void RecordSuccess();
   void RecordFailure();
   GatewayError MalformedError(const std::string& what) const;
+  // A codec's DecodeChat/DecodeEmbed failure as the client's error (and the
+  // provider's health).
+  GatewayError DecodeFailure(GatewayError error);
 
   config::ProviderConfig config_;
   std::unique_ptr<UpstreamCodec> codec_;

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/text_codec.h"
 #include "frontdoor/frontdoors.h"
+#include "provider/anthropic/anthropic_codec.h"
 #include "frontdoor/gemini/gemini_frontdoor.h"
 #include "frontdoor/ollama/ollama_frontdoor.h"
 #include "frontdoor/openai/openai_chat.h"
@@ -415,8 +416,11 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
   call.http = ctx.http;
   call.cancel = ctx.cancel;
   call.drop_params = route.drop_params.value_or(route.provider->drop_params());
-  if (!request.anthropic_version.empty()) {
-    call.forward_headers.emplace_back("anthropic-version", std::string(request.anthropic_version));
+  if (door.protocol() == WireProtocol::kAnthropic) {
+    // Anthropic refuses requests without a version: the client's, else the one the codec speaks.
+    std::string version = request.anthropic_version.empty() ? std::string(anthropic::kAnthropicVersion)
+                                                            : std::string(request.anthropic_version);
+    call.forward_headers.emplace_back("anthropic-version", std::move(version));
   }
   if (!request.anthropic_beta.empty()) {
     call.forward_headers.emplace_back("anthropic-beta", std::string(request.anthropic_beta));

@@ -166,7 +166,6 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   }
 
   void Delta(object delta) {
-    std::string_view s;
     std::string_view reasoning;
     if (delta["reasoning_content"].get_string().get(reasoning) || reasoning.empty()) {
       reasoning = StringAt(delta["reasoning"]);

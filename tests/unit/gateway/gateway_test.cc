@@ -24,7 +24,7 @@ config::Config TestConfig() {
   p.base_url = "http://127.0.0.1:9/v1";
   p.keys = {{"k", "sk-up", 1}};
   c.providers = {p};
-  c.models = {{"gpt-4", "mock/gpt-4o", "mock", "gpt-4o"}};
+  c.models = {{"gpt-4", "mock/gpt-4o", "mock", "gpt-4o", std::nullopt}};
   return c;
 }
 

@@ -42,7 +42,7 @@ struct Harness {
   Cancellation cancel;
 
   ProviderOutcome Forward(const InternalRequest& req) {
-    ProviderCall call{&req, "gpt-4o", &http, &cancel};
+    ProviderCall call{&req, "gpt-4o", &http, &cancel, nullptr, nullptr, false, {}};
     return testing::RunAwaitable(io, provider.Forward(std::move(call), sink));
   }
 };
@@ -232,7 +232,7 @@ TEST(HttpProvider, ResponseOverMaxResponseBytesIsRefusedOrCut) {
     Cancellation cancel;
     http.Push(FakeReply::Json(200, R"({"id":"a much longer body than ten bytes"})"));
     auto req = Request(false);
-    ProviderCall call{&req, "gpt-4o", &http, &cancel};
+    ProviderCall call{&req, "gpt-4o", &http, &cancel, nullptr, nullptr, false, {}};
     auto outcome = testing::RunAwaitable(io, provider.Forward(std::move(call), sink));
     ASSERT_TRUE(outcome.error);
     EXPECT_EQ(outcome.error->code, ErrorCode::kProviderError);
@@ -247,7 +247,7 @@ TEST(HttpProvider, ResponseOverMaxResponseBytesIsRefusedOrCut) {
     Cancellation cancel;
     http.Push(FakeReply::Stream({"0123456789", "0123456789", "0123456789"}));
     auto req = Request(false);
-    ProviderCall call{&req, "gpt-4o", &http, &cancel};
+    ProviderCall call{&req, "gpt-4o", &http, &cancel, nullptr, nullptr, false, {}};
     auto outcome = testing::RunAwaitable(io, provider.Forward(std::move(call), sink));
     ASSERT_TRUE(outcome.error);
     EXPECT_LE(sink.body.size(), 10u);

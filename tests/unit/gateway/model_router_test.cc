@@ -16,7 +16,7 @@ config::ProviderConfig ProviderCfg(std::string id) {
 struct Fixture {
   HttpProvider openai{ProviderCfg("openai")};
   HttpProvider local{ProviderCfg("local")};
-  ModelRouter router{{{"gpt-4", "openai/gpt-4o", "openai", "gpt-4o"}, {"fast", "local://llama", "local", "llama"}},
+  ModelRouter router{{{"gpt-4", "openai/gpt-4o", "openai", "gpt-4o", std::nullopt}, {"fast", "local://llama", "local", "llama", true}},
                      {{"openai", &openai}, {"local", &local}}};
 };
 
@@ -49,6 +49,28 @@ TEST(ModelRouter, UnknownModelIsModelNotFound) {
     ASSERT_TRUE(std::holds_alternative<GatewayError>(r)) << name;
     EXPECT_EQ(std::get<GatewayError>(r).code, ErrorCode::kModelNotFound);
   }
+}
+
+TEST(ModelRouter, AliasCarriesItsDropParams) {
+  Fixture f;
+  auto fast = f.router.Resolve("fast");
+  ASSERT_TRUE(std::holds_alternative<Route>(fast));
+  EXPECT_EQ(std::get<Route>(fast).drop_params, std::optional<bool>(true));
+  auto direct = f.router.Resolve("local/llama");
+  ASSERT_TRUE(std::holds_alternative<Route>(direct));
+  EXPECT_EQ(std::get<Route>(direct).drop_params, std::nullopt);  // the provider's setting applies
+}
+
+TEST(ModelRouter, LooseResolveDropsOllamasLatestTag) {
+  Fixture f;
+  auto r = f.router.ResolveLoose("fast:latest");
+  ASSERT_TRUE(std::holds_alternative<Route>(r));
+  EXPECT_EQ(std::get<Route>(r).upstream_model, "llama");
+  r = f.router.ResolveLoose("local/llama:latest");  // a provider/model name keeps its tag
+  ASSERT_TRUE(std::holds_alternative<Route>(r));
+  EXPECT_EQ(std::get<Route>(r).upstream_model, "llama:latest");
+  EXPECT_TRUE(std::holds_alternative<GatewayError>(f.router.Resolve("fast:latest")));
+  EXPECT_TRUE(std::holds_alternative<GatewayError>(f.router.ResolveLoose("slow:latest")));
 }
 
 TEST(ModelRouter, ListsAliasesAndCountsPerProvider) {
