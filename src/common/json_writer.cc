@@ -2,12 +2,33 @@
 
 namespace sy::json {
 
+namespace {
+
+// Bytes that must be escaped inside a JSON string: control characters, '"' and '\\'.
+constexpr auto kNeedsEscape = [] {
+  struct Table {
+    bool at[256] = {};
+  } t;
+  for (int c = 0; c < 0x20; ++c) t.at[c] = true;
+  t.at[static_cast<unsigned char>('"')] = true;
+  t.at[static_cast<unsigned char>('\\')] = true;
+  return t;
+}();
+
+}  // namespace
+
 void AppendString(std::string* out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->reserve(out->size() + value.size() + 2);
   out->push_back('"');
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
+  // Runs of bytes that need no escape are copied whole.
+  const char* run = value.data();
+  const char* const end = run + value.size();
+  for (const char* p = run; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (!kNeedsEscape.at[c]) continue;
+    out->append(run, static_cast<size_t>(p - run));
+    run = p + 1;
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -17,15 +38,12 @@ void AppendString(std::string* out, std::string_view value) {
       case '\b': out->append("\\b"); break;
       case '\f': out->append("\\f"); break;
       default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(ch);
-        }
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
     }
   }
+  out->append(run, static_cast<size_t>(end - run));
   out->push_back('"');
 }
 

@@ -1,28 +1,40 @@
 #include "sse/sse_parser.h"
 
+#include <cstring>
+
 namespace sy::sse {
 
 void Parser::Feed(std::string_view bytes) {
-  size_t start = 0;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    char c = bytes[i];
-    if (c != '\n' && c != '\r') {
+  // Whole lines are found with memchr and handed on as views of the input;
+  // only a line split across pieces is copied (into line_).
+  const char* p = bytes.data();
+  const char* const end = p + bytes.size();
+  while (p < end) {
+    if (last_was_cr_) {
       last_was_cr_ = false;
-      continue;
+      if (*p == '\n') {  // the LF of a CRLF whose CR ended the previous line
+        ++p;
+        continue;
+      }
     }
-    if (c == '\n' && last_was_cr_ && i == start && line_.empty()) {
-      // The LF of a CRLF whose CR ended the previous line.
-      last_was_cr_ = false;
-      start = i + 1;
-      continue;
+    const auto* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* stop = lf ? lf : end;
+    const auto* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<size_t>(stop - p)));
+    const char* eol = cr ? cr : lf;
+    if (eol == nullptr) {
+      line_.append(p, static_cast<size_t>(end - p));
+      return;
     }
-    line_.append(bytes.substr(start, i - start));
-    Line(line_);
-    line_.clear();
-    last_was_cr_ = c == '\r';
-    start = i + 1;
+    if (line_.empty()) {
+      Line(std::string_view(p, static_cast<size_t>(eol - p)));
+    } else {
+      line_.append(p, static_cast<size_t>(eol - p));
+      Line(line_);
+      line_.clear();
+    }
+    last_was_cr_ = *eol == '\r';
+    p = eol + 1;
   }
-  line_.append(bytes.substr(start));
 }
 
 void Parser::Line(std::string_view line) {
@@ -56,29 +68,36 @@ void Parser::Dispatch() {
     ++events_;
     on_event_(current_);
   }
-  current_ = Event{};
+  // Cleared, not replaced: the strings keep their buffers for the next event.
+  current_.event.clear();
+  current_.data.clear();
+  current_.id.clear();
   has_fields_ = false;
   has_data_ = false;
 }
 
-std::string FormatEvent(std::string_view data, std::string_view event) {
-  std::string out;
-  out.reserve(data.size() + event.size() + 16);
+void AppendEvent(std::string* out, std::string_view data, std::string_view event) {
+  out->reserve(out->size() + data.size() + event.size() + 16);
   if (!event.empty()) {
-    out += "event: ";
-    out += event;
-    out += '\n';
+    out->append("event: ");
+    out->append(event);
+    out->push_back('\n');
   }
   size_t start = 0;
   for (;;) {
     size_t nl = data.find('\n', start);
-    out += "data: ";
-    out += data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-    out += '\n';
+    out->append("data: ");
+    out->append(data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    out->push_back('\n');
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }
-  out += '\n';
+  out->push_back('\n');
+}
+
+std::string FormatEvent(std::string_view data, std::string_view event) {
+  std::string out;
+  AppendEvent(&out, data, event);
   return out;
 }
 

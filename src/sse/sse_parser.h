@@ -46,5 +46,7 @@ class Parser {
 // Formats one event: optional "event: NAME" line, one "data: " line per line
 // of `data`, and the blank line that ends it.
 std::string FormatEvent(std::string_view data, std::string_view event = {});
+// The same, appended to *out (no temporary string: the hot path of translated streams).
+void AppendEvent(std::string* out, std::string_view data, std::string_view event = {});
 
 }  // namespace sy::sse

@@ -73,7 +73,7 @@ class Encoder final : public StreamEncoder {
 
  private:
   void Emit(std::string_view name, const std::string& data, std::string* out) {
-    *out += sse::FormatEvent(data, name);
+    sse::AppendEvent(out, data, name);
   }
 
   void Start(const chat::StreamEvent& event, std::string* out) {
@@ -108,7 +108,8 @@ class Encoder final : public StreamEncoder {
   // ---- blocks on the wire
 
   void WriteDelta(std::string_view delta_type, std::string_view field, std::string_view value, std::string* out) {
-    std::string data;
+    std::string& data = delta_scratch_;  // reused: one per delta is the hot path
+    data.clear();
     json::Writer w(&data);
     w.BeginObject()
         .Key("type").String("content_block_delta")
@@ -312,6 +313,7 @@ class Encoder final : public StreamEncoder {
   bool any_tool_ = false;
   chat::Usage start_usage_;  // what message_start reported
   std::optional<chat::Usage> usage_;  // the last kUsage
+  std::string delta_scratch_;  // WriteDelta's JSON, kept to reuse its buffer
 };
 
 }  // namespace

@@ -86,7 +86,7 @@ class ChatStreamEncoder final : public StreamEncoder {
     w->EndObject().EndArray();
     if (include_usage_) w->Key("usage").Null();
     w->EndObject();
-    *out += sse::FormatEvent(buf);
+    sse::AppendEvent(out, buf);
   }
 
   void Start(std::string upstream_id, std::string* out) {
@@ -164,7 +164,7 @@ class ChatStreamEncoder final : public StreamEncoder {
       uw.Key("usage");
       WriteUsage(&uw, usage_.value_or(chat::Usage{}), !completions_);
       uw.EndObject();
-      *out += sse::FormatEvent(u);
+      sse::AppendEvent(out, u);
     }
     *out += "data: [DONE]\n\n";
   }

@@ -109,7 +109,7 @@ class Encoder final : public StreamEncoder {
     fields(w);
     w.Key("sequence_number").Int(seq_++);
     w.EndObject();
-    *out += sse::FormatEvent(data, type);
+    sse::AppendEvent(out, data, type);
   }
 
   void EmitResponse(std::string_view type, std::string_view status, std::string_view incomplete_reason,

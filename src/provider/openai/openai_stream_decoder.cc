@@ -107,7 +107,12 @@ class OpenAiStreamDecoder final : public StreamDecoder {
     if (data.empty()) return;  // keep-alive
     element doc;
     object chunk;
-    const bool parsed = !ChunkParser().parse(data.data(), data.size()).get(doc);
+    // Parsed from a buffer with simdjson's padding already in place: handing
+    // simdjson the bare event text would make it copy it into a fresh
+    // allocation on every chunk.
+    padded_.reserve(data.size() + simdjson::SIMDJSON_PADDING);
+    padded_.assign(data.data(), data.size());
+    const bool parsed = !ChunkParser().parse(padded_.data(), padded_.size(), false).get(doc);
     if (event.event == "error") {  // a named error event: its data is the error
       element inner;
       if (parsed && !doc["error"].get(inner) && !inner.is_null()) {
@@ -341,6 +346,7 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   }
 
   sse::Parser parser_;
+  std::string padded_;  // the current event's JSON, with simdjson's padding reserved after it
   std::vector<chat::StreamEvent>* out_ = nullptr;
   bool started_ = false;
   bool terminal_ = false;
