@@ -127,6 +127,14 @@ Writer& Writer::Double(double value) {
   }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, value);
+  // The shortest form of a large integral double is all digits
+  // ("-77777777777777770496"): valid JSON, but many parsers (simdjson among
+  // them) refuse an integer beyond 64 bits. Such values are written with an
+  // exponent instead.
+  const std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
+  if (text.size() > 18 && text.find_first_of(".e") == std::string_view::npos) {
+    r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  }
   out_->append(buf, r.ptr);
   return *this;
 }
