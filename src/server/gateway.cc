@@ -116,6 +116,11 @@ class EncodingReceiver final : public ChatReceiver {
   // error turned into an HTTP error before the stream began).
   bool answered() const { return answered_; }
 
+  // A failure before anything was sent: a whole error response.
+  boost::asio::awaitable<void> SendError(const GatewayError& error) {
+    co_await Gateway::SendError(sink_, error, door_.protocol());
+  }
+
   // A failure after the stream began: the protocol's in-band error, then the end.
   boost::asio::awaitable<void> Fail(const GatewayError& error) {
     if (!encoder_) encoder_ = door_.NewStreamEncoder(request_, chat_);
@@ -152,6 +157,31 @@ class EncodingReceiver final : public ChatReceiver {
   std::string out_;
   bool answered_ = false;
 };
+
+// What follows a provider call, passthrough or translated: nothing when it
+// succeeded; when the client left, the response is dropped (unless it was
+// already answered); a failure becomes an error response in the front
+// door's shape, or, once a stream has begun, its in-band error event; a body
+// of announced length cannot be completed, and nothing may be appended to
+// it (the next response on the connection would be corrupt): aborted.
+boost::asio::awaitable<void> EndCall(const ProviderOutcome& outcome, const InternalRequest& req,
+                                     EncodingReceiver& receiver, ResponseSink& sink, std::string_view request_id) {
+  if (outcome.client_gone) {
+    if (!receiver.answered()) sink.Abort();
+    co_return;
+  }
+  if (!outcome.error) co_return;
+  const GatewayError& error = *outcome.error;
+  log::Warn("request ", request_id, ": ", ErrorCodeName(error.code), ": ",
+            error.detail.empty() ? error.message : error.detail);
+  if (!sink.started()) {
+    co_await receiver.SendError(error);
+  } else if (req.stream && sink.chunked()) {
+    co_await receiver.Fail(error);
+  } else {
+    sink.Abort();
+  }
+}
 
 }  // namespace
 
@@ -426,25 +456,9 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
     call.forward_headers.emplace_back("anthropic-beta", std::string(request.anthropic_beta));
   }
   ProviderOutcome outcome = co_await route.provider->Forward(std::move(call), sink);
-  if (outcome.client_gone) {
-    sink.Abort();
-    co_return;
-  }
-  if (!outcome.error) co_return;
-  log::Warn("request ", ctx.request_id, ": ", ErrorCodeName(outcome.error->code), ": ",
-            outcome.error->detail.empty() ? outcome.error->message : outcome.error->detail);
-  if (!sink.started()) {
-    co_await SendError(sink, *outcome.error, door.protocol());
-  } else if (req.stream && sink.chunked()) {
-    // Mid-stream failure: tell the client in-band, then end the stream.
-    const chat::Request none;
-    EncodingReceiver receiver(door, req, none, sink);
-    co_await receiver.Fail(*outcome.error);
-  } else {
-    // A body of announced length cannot be completed, and nothing may be
-    // appended to it: the next response on the connection would be corrupt.
-    sink.Abort();
-  }
+  static const chat::Request kNone;  // a passthrough has no typed request; only Fail's error event is encoded
+  EncodingReceiver receiver(door, req, kNone, sink);
+  co_await EndCall(outcome, req, receiver, sink, ctx.request_id);
 }
 
 boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalRequest& req, Route& route,
@@ -512,20 +526,7 @@ boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalR
       outcome = co_await route.provider->Chat(std::move(call), receiver);
       break;
   }
-  if (outcome.client_gone) {
-    if (!receiver.answered()) sink.Abort();
-    co_return;
-  }
-  if (!outcome.error) co_return;
-  log::Warn("request ", ctx.request_id, ": ", ErrorCodeName(outcome.error->code), ": ",
-            outcome.error->detail.empty() ? outcome.error->message : outcome.error->detail);
-  if (!sink.started()) {
-    co_await SendError(sink, *outcome.error, door.protocol());
-  } else if (sink.chunked()) {
-    co_await receiver.Fail(*outcome.error);
-  } else {
-    sink.Abort();
-  }
+  co_await EndCall(outcome, req, receiver, sink, ctx.request_id);
 }
 
 }  // namespace sy
