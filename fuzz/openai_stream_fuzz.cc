@@ -8,7 +8,7 @@
 //     indices dense in start order; deltas only between start and end; every
 //     started call ended before kFinish; kError carries an error;
 //   - the events are the same (ids aside: missing ones are generated) however
-//     the bytes are split;
+//     the bytes are split, and with the text fast path (TextShape) off;
 //   - the events, encoded by the OpenAI front door, are SSE events of valid
 //     JSON;
 //   - DecodeChat / DecodeEmbed either fail with kProviderError or kRateLimited,
@@ -35,8 +35,8 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-std::vector<StreamEvent> Decode(std::string_view bytes, size_t split) {
-  auto decoder = sy::openai::OpenAiCodec().NewStreamDecoder();
+std::vector<StreamEvent> Decode(std::string_view bytes, size_t split, bool fast_path = true) {
+  auto decoder = sy::openai::NewStreamDecoder(fast_path);
   std::vector<StreamEvent> out;
   decoder->Feed(bytes.substr(0, split), &out);
   decoder->Feed(bytes.substr(split), &out);
@@ -121,6 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto whole = Decode(bytes, size);
   CheckContract(whole);
   CheckSame(whole, Decode(bytes, split));
+  CheckSame(whole, Decode(bytes, size, /*fast_path=*/false));
   if (size < 512) {  // one byte at a time, on small inputs
     auto decoder = sy::openai::OpenAiCodec().NewStreamDecoder();
     std::vector<StreamEvent> out;

@@ -32,7 +32,7 @@ if [[ $want_test == 1 || $want_fuzz == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 if [[ $want_bench == 1 ]]; then
-  packages+=(wrk nghttp2-client nginx-light)
+  packages+=(wrk nghttp2-client nginx-light libbenchmark-dev)
 fi
 
 missing=()

@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/reuse_pool.h"
 #include "upstream/url.h"
 
 namespace sy {
@@ -196,8 +197,10 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Chat(ProviderCall call, Ch
   // Each upstream piece is decoded and its events handed on before the next
   // read: nothing is held back beyond what the client protocol needs.
   std::unique_ptr<StreamDecoder> decoder = codec_->NewStreamDecoder();
-  std::vector<chat::StreamEvent> events;
-  std::string piece;
+  Reused<std::vector<chat::StreamEvent>> events_buffer(64);  // a read's worth of chunks
+  std::vector<chat::StreamEvent>& events = *events_buffer;
+  Reused<std::string> piece_buffer;
+  std::string& piece = *piece_buffer;
   bool done = false;
   while (true) {
     piece.clear();
@@ -391,7 +394,8 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Forward(ProviderCall call,
   // last bytes are kept; nothing is parsed per event.
   const bool check_done = call.request->stream && status < 300 && codec_->protocol() == WireProtocol::kOpenAI;
   std::string tail;
-  std::string piece;
+  Reused<std::string> piece_buffer;
+  std::string& piece = *piece_buffer;
   uint64_t received = 0;
   bool done = false;
   // The first piece is read before the client is answered: a body that fails
@@ -434,6 +438,12 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Forward(ProviderCall call,
                                                 : std::string_view(piece));
       if (tail.size() > kDoneTailBytes) tail.erase(0, tail.size() - kDoneTailBytes);
     }
+    if (done && (!check_done || EndsWithDone(tail))) {
+      // The last piece and the end of the body go out together.
+      const bool ended = co_await sink.WriteAndEnd(piece);
+      outcome.client_gone = !ended;
+      co_return outcome;
+    }
     if (!piece.empty()) {
       const bool written = co_await sink.Write(piece);
       if (!written) {
@@ -444,14 +454,10 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Forward(ProviderCall call,
     }
     if (done) break;
   }
-  if (check_done && !EndsWithDone(tail)) {
-    RecordFailure();
-    outcome.error = ProviderError("Provider '" + config_.id + "' ended the stream early.",
-                                  "provider '" + config_.id + "': stream ended without [DONE]");
-    co_return outcome;
-  }
-  const bool ended = co_await sink.End();
-  outcome.client_gone = !ended;
+  // Only an OpenAI stream that ended without [DONE] gets here.
+  RecordFailure();
+  outcome.error = ProviderError("Provider '" + config_.id + "' ended the stream early.",
+                                "provider '" + config_.id + "': stream ended without [DONE]");
   co_return outcome;
 }
 

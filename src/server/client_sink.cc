@@ -94,6 +94,23 @@ asio::awaitable<bool> ClientSink::End() {
   co_return co_await Send(bufs);
 }
 
+// The last piece and the end of the body in one writev.
+asio::awaitable<bool> ClientSink::WriteAndEnd(std::string_view data) {
+  if (data.empty() || !ok_) co_return co_await End();
+  std::array<asio::const_buffer, 5> bufs;
+  char size_line[24];
+  bufs[0] = asio::buffer(head_);
+  if (chunked_) {
+    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    bufs[1] = asio::buffer(size_line, static_cast<size_t>(n));
+    bufs[2] = asio::buffer(data);
+    bufs[3] = asio::buffer("\r\n0\r\n\r\n", 7);
+  } else {
+    bufs[1] = asio::buffer(data);
+  }
+  co_return co_await Send(bufs);
+}
+
 void ClientSink::Abort() {
   ok_ = false;
   error_code ignored;

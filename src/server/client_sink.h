@@ -33,6 +33,7 @@ class ClientSink final : public ResponseSink {
   boost::asio::awaitable<bool> Begin(ResponseHead head) override;
   boost::asio::awaitable<bool> Write(std::string_view data) override;
   boost::asio::awaitable<bool> End() override;
+  boost::asio::awaitable<bool> WriteAndEnd(std::string_view data) override;
   void Abort() override;
 
  private:

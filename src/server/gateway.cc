@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/reuse_pool.h"
 #include "common/text_codec.h"
 #include "frontdoor/frontdoors.h"
 #include "provider/anthropic/anthropic_codec.h"
@@ -103,10 +104,10 @@ class EncodingReceiver final : public ChatReceiver {
       }
     }
     if (!encoder_) encoder_ = door_.NewStreamEncoder(request_, chat_);
-    out_.clear();
+    out_->clear();
     bool terminal = false;
     for (const auto& ev : events) {
-      encoder_->Encode(ev, &out_);
+      encoder_->Encode(ev, &*out_);
       terminal = terminal || ev.kind == chat::EventKind::kFinish || ev.kind == chat::EventKind::kError;
     }
     co_return co_await Send(terminal);
@@ -127,8 +128,8 @@ class EncodingReceiver final : public ChatReceiver {
     chat::StreamEvent ev;
     ev.kind = chat::EventKind::kError;
     ev.error = error;
-    out_.clear();
-    encoder_->Encode(ev, &out_);
+    out_->clear();
+    encoder_->Encode(ev, &*out_);
     co_await Send(true);
   }
 
@@ -144,8 +145,11 @@ class EncodingReceiver final : public ChatReceiver {
       if (!begun) co_return false;
     }
     bool alive = true;
-    if (!out_.empty()) alive = co_await sink_.Write(out_);
-    if (alive && terminal) alive = co_await sink_.End();
+    if (terminal) {
+      alive = co_await sink_.WriteAndEnd(*out_);
+    } else if (!out_->empty()) {
+      alive = co_await sink_.Write(*out_);
+    }
     co_return alive;
   }
 
@@ -154,7 +158,7 @@ class EncodingReceiver final : public ChatReceiver {
   const chat::Request& chat_;
   ResponseSink& sink_;
   std::unique_ptr<StreamEncoder> encoder_;
-  std::string out_;
+  Reused<std::string> out_;  // this read's encoded events
   bool answered_ = false;
 };
 

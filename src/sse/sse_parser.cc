@@ -52,6 +52,7 @@ void Parser::Line(std::string_view line) {
   }
   has_fields_ = true;
   if (field == "data") {
+    current_.data.reserve(current_.data.size() + value.size() + 1 + kDataPadding);  // no-op once large enough
     if (has_data_) current_.data.push_back('\n');
     current_.data.append(value);
     has_data_ = true;

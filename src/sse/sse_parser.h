@@ -12,9 +12,13 @@
 
 namespace sy::sse {
 
+// Bytes of spare capacity the parser keeps after every event's data: a JSON
+// parser that reads ahead (simdjson needs 64) can parse it in place.
+inline constexpr size_t kDataPadding = 64;
+
 struct Event {
   std::string event;  // "" when the stream did not name it ("message")
-  std::string data;   // data lines joined with "\n"
+  std::string data;   // data lines joined with "\n"; capacity() >= size() + kDataPadding
   std::string id;
 };
 

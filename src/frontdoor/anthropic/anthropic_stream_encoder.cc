@@ -8,6 +8,7 @@
 // closes. The head closes when it is complete: a tool call at its
 // kToolCallEnd, a redacted block at once, a text or thinking block when a
 // later block is waiting. kFinish writes out whatever is still queued.
+#include <charconv>
 #include <deque>
 #include <map>
 
@@ -107,16 +108,23 @@ class Encoder final : public StreamEncoder {
 
   // ---- blocks on the wire
 
+  // The hot path (one call per streamed piece): the event is appended
+  // straight to the output. Its JSON is one line (AppendString escapes line
+  // breaks), so it needs no SSE framing beyond its single data line; the
+  // type and field names are constants that need no escaping.
   void WriteDelta(std::string_view delta_type, std::string_view field, std::string_view value, std::string* out) {
-    std::string& data = delta_scratch_;  // reused: one per delta is the hot path
-    data.clear();
-    json::Writer w(&data);
-    w.BeginObject()
-        .Key("type").String("content_block_delta")
-        .Key("index").Int(head_index_)
-        .Key("delta").BeginObject().Key("type").String(delta_type).Key(field).String(value).EndObject()
-        .EndObject();
-    Emit("content_block_delta", data, out);
+    out->reserve(out->size() + value.size() + 128);
+    out->append("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":");
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof digits, head_index_).ptr;
+    out->append(digits, end);
+    out->append(",\"delta\":{\"type\":\"");
+    out->append(delta_type);
+    out->append("\",\"");
+    out->append(field);
+    out->append("\":");
+    json::AppendString(out, value);
+    out->append("}}\n\n");
   }
 
   void WriteText(BlockType type, std::string_view text, std::string* out) {
@@ -313,7 +321,6 @@ class Encoder final : public StreamEncoder {
   bool any_tool_ = false;
   chat::Usage start_usage_;  // what message_start reported
   std::optional<chat::Usage> usage_;  // the last kUsage
-  std::string delta_scratch_;  // WriteDelta's JSON, kept to reuse its buffer
 };
 
 }  // namespace

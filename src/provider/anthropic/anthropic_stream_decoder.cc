@@ -12,6 +12,7 @@
 
 #include "frontdoor/anthropic/anthropic_wire.h"
 #include "provider/anthropic/anthropic_codec.h"
+#include "provider/event_json.h"
 #include "sse/sse_parser.h"
 
 namespace sy::anthropic {
@@ -96,7 +97,7 @@ class Decoder final : public StreamDecoder {
     if (done_) return;
     thread_local simdjson::dom::parser parser;
     object obj;
-    if (parser.parse(event.data.data(), event.data.size()).get_object().get(obj)) {
+    if (ParseEventJson(parser, event).get_object().get(obj)) {  // in place: the SSE parser left the padding
       Fail("The upstream sent a malformed stream event.");
       return;
     }

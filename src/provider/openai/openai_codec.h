@@ -80,6 +80,11 @@ class OpenAiCodec final : public UpstreamCodec {
   std::string ErrorMessage(std::string_view body) const override;
 };
 
+// The stream decoder OpenAiCodec::NewStreamDecoder returns, with its text
+// fast path (provider/text_shape.h) on or off: the fuzz target checks that
+// both decode every input the same way.
+std::unique_ptr<StreamDecoder> NewStreamDecoder(bool text_fast_path);
+
 // The reasoning_effort for a request's reasoning settings; "" when none is to
 // be sent. Exposed for tests.
 std::string ReasoningEffort(const chat::Reasoning& reasoning);

@@ -13,7 +13,9 @@
 
 #include "core/ids.h"
 #include "frontdoor/openai/openai_chat_wire.h"
+#include "provider/event_json.h"
 #include "provider/openai/openai_codec.h"
+#include "provider/text_shape.h"
 #include "sse/sse_parser.h"
 
 namespace sy::openai {
@@ -27,6 +29,7 @@ constexpr size_t kMaxChunkDepth = 256;
 // Raw bytes kept while no SSE event has arrived, to report a plain JSON error
 // body that came instead of a stream.
 constexpr size_t kMaxRawPrefix = 64 * 1024;
+constexpr int kMaxShapeLearns = 4;
 
 simdjson::dom::parser& ChunkParser() {
   thread_local simdjson::dom::parser parser = [] {
@@ -48,15 +51,18 @@ struct Fragment {
 
 class OpenAiStreamDecoder final : public StreamDecoder {
  public:
-  OpenAiStreamDecoder() : parser_([this](const sse::Event& e) { OnEvent(e); }) {}
+  explicit OpenAiStreamDecoder(bool text_fast_path)
+      : parser_([this](const sse::Event& e) { OnEvent(e); }), shape_learns_(text_fast_path ? 0 : kMaxShapeLearns) {}
 
   void Feed(std::string_view bytes, std::vector<chat::StreamEvent>* out) override {
     if (terminal_) return;
     out_ = out;
+    parser_.Feed(bytes);
+    // Kept only while no event came (a body that is not a stream at all);
+    // once one did, the raw bytes are never needed.
     if (parser_.events() == 0 && raw_prefix_.size() < kMaxRawPrefix) {
       raw_prefix_.append(bytes.substr(0, kMaxRawPrefix - raw_prefix_.size()));
     }
-    parser_.Feed(bytes);
     out_ = nullptr;
   }
 
@@ -87,6 +93,12 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   };
 
   void Emit(chat::StreamEvent e) { out_->push_back(std::move(e)); }
+  // An event built in place at the end of the output (the hot path: one per chunk).
+  chat::StreamEvent& Emit(chat::EventKind kind) {
+    chat::StreamEvent& e = out_->emplace_back();
+    e.kind = kind;
+    return e;
+  }
 
   void Fail(GatewayError error) {
     chat::StreamEvent e;
@@ -105,14 +117,14 @@ class OpenAiStreamDecoder final : public StreamDecoder {
       return;
     }
     if (data.empty()) return;  // keep-alive
+    if (auto text = shape_.Match(event.event, data); text && started_) {
+      Emit(chat::EventKind::kTextDelta).text.assign(*text);
+      return;
+    }
     element doc;
     object chunk;
-    // Parsed from a buffer with simdjson's padding already in place: handing
-    // simdjson the bare event text would make it copy it into a fresh
-    // allocation on every chunk.
-    padded_.reserve(data.size() + simdjson::SIMDJSON_PADDING);
-    padded_.assign(data.data(), data.size());
-    const bool parsed = !ChunkParser().parse(padded_.data(), padded_.size(), false).get(doc);
+    // In place: the SSE parser left simdjson's padding after the data.
+    const bool parsed = !ParseEventJson(ChunkParser(), event, data).get(doc);
     if (event.event == "error") {  // a named error event: its data is the error
       element inner;
       if (parsed && !doc["error"].get(inner) && !inner.is_null()) {
@@ -129,68 +141,111 @@ class OpenAiStreamDecoder final : public StreamDecoder {
                      "OpenAI stream chunk is not a JSON object"));
       return;
     }
-    element error;
-    if (!chunk["error"].get(error) && !error.is_null()) {
-      Fail(UpstreamError(error));
-      return;
+    // A plain text chunk the fast path missed: learn its bytes (a few times
+    // at most, for a server whose chunks all differ).
+    if (Chunk(chunk) && event.event.empty() && shape_learns_ < kMaxShapeLearns) {
+      ++shape_learns_;
+      shape_.Learn(event.event, data, "\"content\"", out_->back().text);
     }
-    Chunk(chunk);
   }
 
-  void Chunk(object chunk) {
+  // The members of a chunk that matter, found in one pass over its keys (the
+  // first of a repeated key wins, as with a lookup).
+  struct ChunkFields {
+    std::optional<element> id, model, error, usage, x_groq, choices;
+  };
+  static void Take(std::optional<element>* slot, element value) {
+    if (!*slot) *slot = value;
+  }
+  // The string a member holds; "" when absent or not a string.
+  static std::string_view StringOf(const std::optional<element>& value) {
+    std::string_view s;
+    if (!value || value->get_string().get(s)) return {};
+    return s;
+  }
+
+  // Decodes a chunk; returns true when it was "one text delta from
+  // delta.content and nothing else" after the stream began (TextShape may
+  // learn its bytes).
+  bool Chunk(object chunk) {
+    const bool was_started = started_;
+    ChunkFields f;
+    for (auto [key, value] : chunk) {
+      if (key == "choices") Take(&f.choices, value);
+      else if (key == "id") Take(&f.id, value);
+      else if (key == "model") Take(&f.model, value);
+      else if (key == "usage") Take(&f.usage, value);
+      else if (key == "error") Take(&f.error, value);
+      else if (key == "x_groq") Take(&f.x_groq, value);
+    }
+    if (f.error && !f.error->is_null()) {
+      Fail(UpstreamError(*f.error));
+      return false;
+    }
     std::string_view s;
     if (!started_) {
       started_ = true;
-      chat::StreamEvent e;
-      e.kind = chat::EventKind::kStart;
-      if (!chunk["id"].get_string().get(s)) e.id.assign(s);
+      chat::StreamEvent& e = Emit(chat::EventKind::kStart);
+      if (f.id && !f.id->get_string().get(s)) e.id.assign(s);
       if (e.id.empty()) e.id = chat::NewId("chatcmpl-");
-      if (!chunk["model"].get_string().get(s)) e.model.assign(s);
-      Emit(std::move(e));
+      if (f.model && !f.model->get_string().get(s)) e.model.assign(s);
     }
     object usage;
-    if (!chunk["usage"].get_object().get(usage)) {
+    if (f.usage && !f.usage->get_object().get(usage)) {
       usage_ = ReadUsage(usage);
-    } else if (!chunk["x_groq"]["usage"].get_object().get(usage)) {
+    } else if (f.x_groq && !(*f.x_groq)["usage"].get_object().get(usage)) {
       usage_ = ReadUsage(usage);
     }
     array choices;
-    if (chunk["choices"].get_array().get(choices)) return;
+    if (!f.choices || f.choices->get_array().get(choices)) return false;
+    bool simple = was_started && !f.error && (!f.usage || f.usage->is_null()) && !f.x_groq && choices.size() == 1;
     for (element c : choices) {
       object choice;
       if (c.get_object().get(choice)) continue;
-      element idx;
-      if (!choice["index"].get(idx)) {
-        int64_t i = 0;
-        if (!idx.get_int64().get(i) && i != 0) continue;  // n > 1 is never requested
+      std::optional<element> index, delta, finish;
+      for (auto [key, value] : choice) {
+        if (key == "delta") Take(&delta, value);
+        else if (key == "index") Take(&index, value);
+        else if (key == "finish_reason") Take(&finish, value);
       }
-      object delta;
-      if (!choice["delta"].get_object().get(delta)) Delta(delta);
-      if (!choice["finish_reason"].get_string().get(s) && !s.empty()) finish_reason_ = std::string(s);
+      int64_t i = 0;
+      if (index) {
+        if (!index->get_int64().get(i) && i != 0) continue;  // n > 1 is never requested
+      }
+      object d;
+      const bool only_text = delta && !delta->get_object().get(d) && Delta(d);
+      if (finish && !finish->get_string().get(s) && !s.empty()) finish_reason_ = std::string(s);
+      simple = simple && only_text && (!index || i == 0) && (!finish || finish->is_null());
     }
+    return simple;
   }
 
-  void Delta(object delta) {
-    std::string_view reasoning;
-    if (delta["reasoning_content"].get_string().get(reasoning) || reasoning.empty()) {
-      reasoning = StringAt(delta["reasoning"]);
+  // Returns true when the delta held a non-empty content string and none of
+  // the other members read here.
+  bool Delta(object delta) {
+    std::optional<element> content, refusal, reasoning_content, reasoning, tool_calls, function_call;
+    for (auto [key, value] : delta) {
+      if (key == "content") Take(&content, value);
+      else if (key == "tool_calls") Take(&tool_calls, value);
+      else if (key == "reasoning_content") Take(&reasoning_content, value);
+      else if (key == "reasoning") Take(&reasoning, value);
+      else if (key == "refusal") Take(&refusal, value);
+      else if (key == "function_call") Take(&function_call, value);
     }
-    if (!reasoning.empty()) {
-      chat::StreamEvent e;
-      e.kind = chat::EventKind::kReasoningDelta;
-      e.text.assign(reasoning);
-      Emit(std::move(e));
+    std::string_view reasoning_text;
+    if (!reasoning_content || reasoning_content->get_string().get(reasoning_text) || reasoning_text.empty()) {
+      reasoning_text = StringOf(reasoning);
     }
+    if (!reasoning_text.empty()) Emit(chat::EventKind::kReasoningDelta).text.assign(reasoning_text);
     std::string_view text;
-    if (delta["content"].get_string().get(text) || text.empty()) text = StringAt(delta["refusal"]);
-    if (!text.empty()) {
-      chat::StreamEvent e;
-      e.kind = chat::EventKind::kTextDelta;
-      e.text.assign(text);
-      Emit(std::move(e));
+    if (!content || content->get_string().get(text) || text.empty()) {
+      text = StringOf(refusal);
     }
+    if (!text.empty()) Emit(chat::EventKind::kTextDelta).text.assign(text);
+    const bool only_content = content && !text.empty() && !refusal && !reasoning_content && !reasoning &&
+                              !tool_calls && !function_call;
     array calls;
-    if (!delta["tool_calls"].get_array().get(calls)) {
+    if (tool_calls && !tool_calls->get_array().get(calls)) {
       for (element c : calls) {
         object call;
         if (c.get_object().get(call)) continue;
@@ -216,7 +271,7 @@ class OpenAiStreamDecoder final : public StreamDecoder {
       }
     }
     object legacy;
-    if (!delta["function_call"].get_object().get(legacy)) {
+    if (function_call && !function_call->get_object().get(legacy)) {
       Fragment f;
       f.index = 0;
       f.name = StringAt(legacy["name"]);
@@ -224,6 +279,7 @@ class OpenAiStreamDecoder final : public StreamDecoder {
       if (!legacy["arguments"].get_string().get(a)) f.arguments.assign(a);
       ToolFragment(f);
     }
+    return only_content;
   }
 
   // Whether fragment `f` starts a new call rather than continuing `c`.
@@ -346,7 +402,8 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   }
 
   sse::Parser parser_;
-  std::string padded_;  // the current event's JSON, with simdjson's padding reserved after it
+  TextShape shape_;  // the bytes of this stream's plain text chunks, once seen
+  int shape_learns_;  // learnings so far; starts at the limit when the fast path is off
   std::vector<chat::StreamEvent>* out_ = nullptr;
   bool started_ = false;
   bool terminal_ = false;
@@ -360,8 +417,10 @@ class OpenAiStreamDecoder final : public StreamDecoder {
 
 }  // namespace
 
-std::unique_ptr<StreamDecoder> OpenAiCodec::NewStreamDecoder() const {
-  return std::make_unique<OpenAiStreamDecoder>();
+std::unique_ptr<StreamDecoder> NewStreamDecoder(bool text_fast_path) {
+  return std::make_unique<OpenAiStreamDecoder>(text_fast_path);
 }
+
+std::unique_ptr<StreamDecoder> OpenAiCodec::NewStreamDecoder() const { return openai::NewStreamDecoder(true); }
 
 }  // namespace sy::openai
