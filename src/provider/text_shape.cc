@@ -10,11 +10,13 @@ namespace {
 // True when `text` can stand between two quotes as a JSON string whose value
 // is exactly these bytes: no quote, backslash or control character, valid UTF-8.
 bool PlainStringBytes(std::string_view text) {
+  unsigned char high = 0;  // any byte >= 0x80: then UTF-8 must be checked
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || c == '"' || c == '\\') return false;
+    high |= u;
   }
-  return simdjson::validate_utf8(text.data(), text.size());
+  return high < 0x80 || simdjson::validate_utf8(text.data(), text.size());
 }
 
 }  // namespace

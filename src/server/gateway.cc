@@ -30,12 +30,13 @@ std::string PercentDecoded(std::string_view in) {
   return out;
 }
 
-// Begin + Write + End. (GCC 12 miscompiles co_await used directly as an if
-// or while condition, so results are stored first, here and everywhere.)
-boost::asio::awaitable<void> WriteWhole(ResponseSink& sink, ResponseHead head, const std::string& body) {
+// Begin, then the body and its end; false when the client is gone. (GCC 12
+// miscompiles co_await used directly as an if or while condition, so results
+// are stored first, here and everywhere.)
+boost::asio::awaitable<bool> WriteWhole(ResponseSink& sink, ResponseHead head, const std::string& body) {
   bool alive = co_await sink.Begin(std::move(head));
-  if (alive) alive = co_await sink.Write(body);
-  if (alive) co_await sink.End();
+  if (alive) alive = co_await sink.WriteAndEnd(body);
+  co_return alive;
 }
 
 net::CidrSet ParseTrusted(const std::vector<std::string>& texts) {
@@ -85,8 +86,8 @@ class EncodingReceiver final : public ChatReceiver {
 
   boost::asio::awaitable<bool> Response(chat::Response& response) override {
     std::string body = door_.EncodeResponse(request_, response);
-    co_await SendBody(sink_, 200, std::move(body));
-    co_return true;
+    const bool alive = co_await SendBody(sink_, 200, std::move(body));
+    co_return alive;
   }
 
   boost::asio::awaitable<bool> Events(std::vector<chat::StreamEvent>& events) override {
@@ -205,11 +206,12 @@ std::string Gateway::StartupProblem() const {
   return "";
 }
 
-boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body) {
+boost::asio::awaitable<bool> SendBody(ResponseSink& sink, int status, std::string body) {
   ResponseHead head;
   head.status = status;
   head.content_length = body.size();
-  co_await WriteWhole(sink, std::move(head), body);
+  const bool alive = co_await WriteWhole(sink, std::move(head), body);
+  co_return alive;
 }
 
 boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const GatewayError& error, WireProtocol protocol) {

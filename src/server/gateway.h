@@ -115,6 +115,6 @@ class Gateway {
 
 // Writes a complete response with a body of known length.
 // Writes a complete JSON response.
-boost::asio::awaitable<void> SendBody(ResponseSink& sink, int status, std::string body);
+boost::asio::awaitable<bool> SendBody(ResponseSink& sink, int status, std::string body);  // false: client gone
 
 }  // namespace sy

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace sy::sse {
@@ -61,6 +62,18 @@ TEST(SseParser, CommentsAndEmptyEventsAreSkipped) {
 TEST(SseParser, UnterminatedEventIsNotDispatched) {
   auto events = ParseAll({"data: half"});
   EXPECT_TRUE(events.empty());
+}
+
+// Decoders parse event data in place with simdjson, which reads up to 64
+// bytes past the end: every dispatched event must leave that much capacity.
+TEST(SseParser, EventDataKeepsPaddingAfterIt) {
+  std::vector<size_t> spare;
+  Parser parser([&](const Event& e) { spare.push_back(e.data.capacity() - e.data.size()); });
+  parser.Feed("data: a\n\ndata: " + std::string(300, 'b') + "\ndata: c\n\n");
+  parser.Feed("data: {\"x\":");  // split across pieces
+  parser.Feed("1}\n\n");
+  ASSERT_EQ(spare.size(), 3u);
+  for (size_t s : spare) EXPECT_GE(s, kDataPadding);
 }
 
 TEST(SseFormat, RoundTripsThroughParser) {

@@ -133,6 +133,16 @@ TEST(GatewayTranslate, OpenAiChatIsTranslatedToAnthropicAndBack) {
   EXPECT_TRUE(h.sink.ended);
 }
 
+TEST(GatewayTranslate, ClientGoneDuringATranslatedAnswerDropsTheConnection) {
+  Harness h;
+  h.http.Push(FakeReply::Json(200, kAnthropicAnswer));
+  h.sink.fail_after_writes = 1;  // the client is gone when the body is written
+  h.Call("POST", "/v1/chat/completions", R"({"model":"claude","max_tokens":50,"messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(h.sink.head.status, 200);
+  EXPECT_FALSE(h.sink.ended);   // no end after a failed write
+  EXPECT_TRUE(h.sink.aborted);  // the connection is not reused
+}
+
 TEST(GatewayTranslate, OpenAiStreamIsTranslatedChunkByChunk) {
   Harness h;
   h.http.Push(FakeReply::Stream(
