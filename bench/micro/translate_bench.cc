@@ -67,6 +67,33 @@ void BM_TranslatedStream(benchmark::State& state) {
 }
 BENCHMARK(BM_TranslatedStream);
 
+// The request half: the Anthropic body read into the internal model and
+// written as the OpenAI request the provider sends.
+void BM_TranslatedRequest(benchmark::State& state) {
+  const std::string body =
+      R"({"model":"chunks-50","max_tokens":128,"system":"You are a concise assistant for a freight logistics team.",)"
+      R"("messages":[{"role":"user","content":"Summarise in two sentences why rail switchyards matter for moving goods across a continent."}],)"
+      R"("temperature":0.7,"stream":true})";
+  const auto codec = sy::MakeCodec("openai");
+  const sy::FrontDoor& door = sy::FrontDoorFor(sy::WireProtocol::kAnthropic);
+  for (auto _ : state) {
+    sy::FrontDoorInput input;
+    input.body = body;
+    auto peeked = door.Peek(std::move(input));
+    auto& request = std::get<sy::InternalRequest>(peeked);
+    sy::chat::Request chat;
+    auto error = door.ParseChat(request, &chat);
+    benchmark::DoNotOptimize(error);
+    chat.model = request.model;
+    chat.stream = request.stream;
+    auto encoded = codec->EncodeChat(chat, "chunks-50", sy::CodecOptions{false});
+    benchmark::DoNotOptimize(encoded);
+    const int64_t estimate = sy::chat::EstimateTokens(chat);
+    benchmark::DoNotOptimize(estimate);
+  }
+}
+BENCHMARK(BM_TranslatedRequest);
+
 void BM_PassthroughStream(benchmark::State& state) {
   const std::string body = OpenAiStream(50);
   std::string out;

@@ -47,7 +47,11 @@ void Parser::Line(std::string_view line) {
   if (line.front() == ':') return;  // comment
   std::string_view field = line;
   std::string_view value;
-  if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+  if (line.size() >= 5 && line.substr(0, 5) == "data:") {  // nearly every line: no search for the colon
+    field = line.substr(0, 4);
+    value = line.substr(5);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
     field = line.substr(0, colon);
     value = line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);

@@ -73,10 +73,6 @@ class Encoder final : public StreamEncoder {
   }
 
  private:
-  void Emit(std::string_view name, const std::string& data, std::string* out) {
-    sse::AppendEvent(out, data, name);
-  }
-
   void Start(const chat::StreamEvent& event, std::string* out) {
     started_ = true;
     chat::Usage usage;
@@ -87,44 +83,46 @@ class Encoder final : public StreamEncoder {
     }
     usage.output_tokens = 0;
     start_usage_ = usage;
-    std::string data;
-    json::Writer w(&data);
-    w.BeginObject()
-        .Key("type").String("message_start")
-        .Key("message").BeginObject()
-        .Key("id").String(MessageId(event.kind == chat::EventKind::kStart ? event.id : std::string()))
-        .Key("type").String("message")
-        .Key("role").String("assistant")
-        .Key("model").String(model_)
-        .Key("content").BeginArray().EndArray()
-        .Key("stop_reason").Null()
-        .Key("stop_sequence").Null()
-        .Key("usage").Raw(UsageObject(usage))
-        .EndObject()
-        .EndObject();
-    Emit("message_start", data, out);
-    Emit("ping", R"({"type":"ping"})", out);
+    // Written by hand, like every event of the stream: a json::Writer per
+    // event costs more than the event (the JSON has no line break, so each
+    // is one data line).
+    out->append("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":");
+    json::AppendString(out, MessageId(event.kind == chat::EventKind::kStart ? event.id : std::string()));
+    out->append(",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
+    json::AppendString(out, model_);
+    out->append(",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":");
+    AppendUsageObject(out, usage);
+    out->append("}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n");
   }
 
   // ---- blocks on the wire
 
   // The hot path (one call per streamed piece): the event is appended
-  // straight to the output. Its JSON is one line (AppendString escapes line
-  // breaks), so it needs no SSE framing beyond its single data line; the
-  // type and field names are constants that need no escaping.
+  // straight to the output, its constant head (event name, type, index,
+  // delta type) kept from the previous delta of the same block. The JSON is
+  // one line (AppendString escapes line breaks); the type and field names
+  // are constants that need no escaping.
   void WriteDelta(std::string_view delta_type, std::string_view field, std::string_view value, std::string* out) {
-    out->reserve(out->size() + value.size() + 128);
-    out->append("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":");
-    char digits[16];
-    const auto end = std::to_chars(digits, digits + sizeof digits, head_index_).ptr;
-    out->append(digits, end);
-    out->append(",\"delta\":{\"type\":\"");
-    out->append(delta_type);
-    out->append("\",\"");
-    out->append(field);
-    out->append("\":");
+    if (prefix_index_ != head_index_ || prefix_type_ != delta_type) {
+      delta_prefix_.assign("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":");
+      AppendInt(&delta_prefix_, head_index_);
+      delta_prefix_.append(",\"delta\":{\"type\":\"");
+      delta_prefix_.append(delta_type);
+      delta_prefix_.append("\",\"");
+      delta_prefix_.append(field);
+      delta_prefix_.append("\":");
+      prefix_index_ = head_index_;
+      prefix_type_ = delta_type;
+    }
+    out->reserve(out->size() + delta_prefix_.size() + value.size() + 8);
+    out->append(delta_prefix_);
     json::AppendString(out, value);
     out->append("}}\n\n");
+  }
+
+  static void AppendInt(std::string* out, int64_t value) {
+    char digits[24];
+    out->append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
   }
 
   void WriteText(BlockType type, std::string_view text, std::string* out) {
@@ -140,27 +138,28 @@ class Encoder final : public StreamEncoder {
     Block& b = queue_.front();
     head_index_ = next_index_++;
     head_open_ = true;
-    std::string data;
-    json::Writer w(&data);
-    w.BeginObject()
-        .Key("type").String("content_block_start")
-        .Key("index").Int(head_index_)
-        .Key("content_block").BeginObject();
+    out->append("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":");
+    AppendInt(out, head_index_);
+    out->append(",\"content_block\":");
     switch (b.type) {
-      case BlockType::kText: w.Key("type").String("text").Key("text").String(""); break;
-      case BlockType::kThinking: w.Key("type").String("thinking").Key("thinking").String("").Key("signature").String(""); break;
-      case BlockType::kRedacted: w.Key("type").String("redacted_thinking").Key("data").String(b.text); break;
+      case BlockType::kText: out->append(R"({"type":"text","text":""})"); break;
+      case BlockType::kThinking: out->append(R"({"type":"thinking","thinking":"","signature":""})"); break;
+      case BlockType::kRedacted:
+        out->append(R"({"type":"redacted_thinking","data":)");
+        json::AppendString(out, b.text);
+        out->push_back('}');
+        break;
       case BlockType::kTool: {
         const Call& c = calls_[b.call];
-        w.Key("type").String("tool_use")
-            .Key("id").String(c.id)
-            .Key("name").String(c.name)
-            .Key("input").BeginObject().EndObject();
+        out->append(R"({"type":"tool_use","id":)");
+        json::AppendString(out, c.id);
+        out->append(R"(,"name":)");
+        json::AppendString(out, c.name);
+        out->append(R"(,"input":{}})");
         break;
       }
     }
-    w.EndObject().EndObject();
-    Emit("content_block_start", data, out);
+    out->append("}\n\n");
     // The event that made the block is re-emitted as its first delta.
     switch (b.type) {
       case BlockType::kText:
@@ -188,9 +187,9 @@ class Encoder final : public StreamEncoder {
       c.open = false;
       c.closed = true;
     }
-    std::string data;
-    json::Writer(&data).BeginObject().Key("type").String("content_block_stop").Key("index").Int(head_index_).EndObject();
-    Emit("content_block_stop", data, out);
+    out->append("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":");
+    AppendInt(out, head_index_);
+    out->append("}\n\n");
     queue_.pop_front();
     head_open_ = false;
   }
@@ -291,21 +290,17 @@ class Encoder final : public StreamEncoder {
       usage.cached_input_tokens = start_usage_.cached_input_tokens;
       usage.cache_write_tokens = start_usage_.cache_write_tokens;
     }
-    std::string data;
-    json::Writer w(&data);
-    w.BeginObject()
-        .Key("type").String("message_delta")
-        .Key("delta").BeginObject()
-        .Key("stop_reason").String(StopReasonName(event.finish, any_tool_))
-        .Key("stop_sequence");
+    out->append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":");
+    json::AppendString(out, StopReasonName(event.finish, any_tool_));
+    out->append(",\"stop_sequence\":");
     if (event.finish == chat::FinishReason::kStopSequence && !event.stop_sequence.empty()) {
-      w.String(event.stop_sequence);
+      json::AppendString(out, event.stop_sequence);
     } else {
-      w.Null();
+      out->append("null");
     }
-    w.EndObject().Key("usage").Raw(UsageObject(usage)).EndObject();
-    Emit("message_delta", data, out);
-    Emit("message_stop", R"({"type":"message_stop"})", out);
+    out->append("},\"usage\":");
+    AppendUsageObject(out, usage);
+    out->append("}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
     done_ = true;
   }
 
@@ -321,6 +316,9 @@ class Encoder final : public StreamEncoder {
   bool any_tool_ = false;
   chat::Usage start_usage_;  // what message_start reported
   std::optional<chat::Usage> usage_;  // the last kUsage
+  std::string delta_prefix_;          // WriteDelta's event head for (prefix_index_, prefix_type_)
+  int prefix_index_ = -1;
+  std::string_view prefix_type_;      // a constant delta type name
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "frontdoor/anthropic/anthropic_wire.h"
 
+#include <charconv>
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -97,18 +99,26 @@ int64_t SatAdd(int64_t a, int64_t b) {
 
 }  // namespace
 
-std::string UsageObject(const chat::Usage& usage) {
-  std::string out;
-  json::Writer w(&out);
+void AppendUsageObject(std::string* out, const chat::Usage& usage) {
   const int64_t cached = NonNegative(usage.cached_input_tokens);
   const int64_t written = NonNegative(usage.cache_write_tokens);
   const int64_t uncached = NonNegative(usage.input_tokens) - std::min(NonNegative(usage.input_tokens), SatAdd(cached, written));
-  w.BeginObject()
-      .Key("input_tokens").Int(uncached)
-      .Key("cache_creation_input_tokens").Int(written)
-      .Key("cache_read_input_tokens").Int(cached)
-      .Key("output_tokens").Int(NonNegative(usage.output_tokens))
-      .EndObject();
+  char digits[24];
+  auto number = [&](int64_t v) { out->append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr); };
+  out->append("{\"input_tokens\":");
+  number(uncached);
+  out->append(",\"cache_creation_input_tokens\":");
+  number(written);
+  out->append(",\"cache_read_input_tokens\":");
+  number(cached);
+  out->append(",\"output_tokens\":");
+  number(NonNegative(usage.output_tokens));
+  out->push_back('}');
+}
+
+std::string UsageObject(const chat::Usage& usage) {
+  std::string out;
+  AppendUsageObject(&out, usage);
   return out;
 }
 

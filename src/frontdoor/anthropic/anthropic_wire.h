@@ -43,6 +43,8 @@ bool IsValidUserId(std::string_view user);
 // cache_write (never negative), "cache_creation_input_tokens",
 // "cache_read_input_tokens", "output_tokens"}.
 std::string UsageObject(const chat::Usage& usage);
+// The same, appended to *out.
+void AppendUsageObject(std::string* out, const chat::Usage& usage);
 
 // The inverse: the internal usage for Anthropic's counts (input = uncached +
 // cache read + cache creation).
