@@ -143,7 +143,11 @@ class OpenAiStreamDecoder final : public StreamDecoder {
     }
     // A plain text chunk the fast path missed: learn its bytes (a few times
     // at most, for a server whose chunks all differ).
-    if (Chunk(chunk) && event.event.empty() && shape_learns_ < kMaxShapeLearns) {
+    const size_t before = out_->size();
+    const bool simple = Chunk(chunk);
+    // Learned only from a chunk that made exactly its one text event.
+    if (simple && event.event.empty() && shape_learns_ < kMaxShapeLearns && out_->size() == before + 1 &&
+        out_->back().kind == chat::EventKind::kTextDelta) {
       ++shape_learns_;
       shape_.Learn(event.event, data, "\"content\"", out_->back().text);
     }
@@ -210,7 +214,10 @@ class OpenAiStreamDecoder final : public StreamDecoder {
       }
       int64_t i = 0;
       if (index) {
-        if (!index->get_int64().get(i) && i != 0) continue;  // n > 1 is never requested
+        if (!index->get_int64().get(i) && i != 0) {  // n > 1 is never requested
+          simple = false;  // nothing came of this chunk: not a shape to learn
+          continue;
+        }
       }
       object d;
       const bool only_text = delta && !delta->get_object().get(d) && Delta(d);

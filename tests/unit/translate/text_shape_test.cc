@@ -122,5 +122,24 @@ TEST(OpenAiTextFastPath, ChunksThatLookAlikeButCarryMore) {
   ExpectSameEvents(body);
 }
 
+// Found by openai_stream_fuzz (fuzz/regressions/openai_stream_fuzz/
+// text_shape_learned_from_ignored_choice): a chunk for choice 1, which the
+// decoder ignores, was taken for a plain text chunk and its bytes learned, so
+// later chunks for choice 1 came out as text.
+TEST(OpenAiTextFastPath, NeverLearnsFromAChunkThatMadeNoText) {
+  std::string body = Sse(R"({"id":"r","choices":[{"index":0,"delta":{"role":"assistant"}}]})");
+  body += Sse(R"({"id":"r","choices":[{"index":0,"delta":{"content":"ok"}}]})");
+  for (int i = 0; i < 3; ++i) body += Sse(R"({"id":"r","choices":[{"index":1,"delta":{"content":"ok"}}]})");
+  body += Sse(R"({"id":"r","choices":["not an object"]})");
+  body += Sse(R"({"id":"r","choices":[{"index":0,"delta":{"content":"end"}}]})");
+  body += Sse(R"({"id":"r","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})") + "data: [DONE]\n\n";
+  ExpectSameEvents(body);
+  std::string text;
+  for (const auto& e : Decode(body, true)) {
+    if (e.kind == chat::EventKind::kTextDelta) text += e.text;
+  }
+  EXPECT_EQ(text, "okend");
+}
+
 }  // namespace
 }  // namespace sy
