@@ -71,6 +71,12 @@ asio::awaitable<bool> ClientSink::Begin(ResponseHead head) {
 
 asio::awaitable<bool> ClientSink::Write(std::string_view data) {
   if (data.empty() || !ok_) co_return ok_;
+  co_return co_await SendPiece(data, false);
+}
+
+// One piece of the body (a chunk when chunked), after the head if it is not
+// sent yet, and with `last` the chunked terminator too: one writev.
+asio::awaitable<bool> ClientSink::SendPiece(std::string_view data, bool last) {
   std::array<asio::const_buffer, 4> bufs;
   char size_line[24];
   bufs[0] = asio::buffer(head_);
@@ -78,7 +84,7 @@ asio::awaitable<bool> ClientSink::Write(std::string_view data) {
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
     bufs[1] = asio::buffer(size_line, static_cast<size_t>(n));
     bufs[2] = asio::buffer(data);
-    bufs[3] = asio::buffer("\r\n", 2);
+    bufs[3] = last ? asio::buffer("\r\n0\r\n\r\n", 7) : asio::buffer("\r\n", 2);
   } else {
     bufs[1] = asio::buffer(data);
   }
@@ -97,18 +103,7 @@ asio::awaitable<bool> ClientSink::End() {
 // The last piece and the end of the body in one writev.
 asio::awaitable<bool> ClientSink::WriteAndEnd(std::string_view data) {
   if (data.empty() || !ok_) co_return co_await End();
-  std::array<asio::const_buffer, 5> bufs;
-  char size_line[24];
-  bufs[0] = asio::buffer(head_);
-  if (chunked_) {
-    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-    bufs[1] = asio::buffer(size_line, static_cast<size_t>(n));
-    bufs[2] = asio::buffer(data);
-    bufs[3] = asio::buffer("\r\n0\r\n\r\n", 7);
-  } else {
-    bufs[1] = asio::buffer(data);
-  }
-  co_return co_await Send(bufs);
+  co_return co_await SendPiece(data, true);
 }
 
 void ClientSink::Abort() {

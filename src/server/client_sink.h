@@ -37,6 +37,7 @@ class ClientSink final : public ResponseSink {
   void Abort() override;
 
  private:
+  boost::asio::awaitable<bool> SendPiece(std::string_view data, bool last);
   template <typename Buffers>
   boost::asio::awaitable<bool> Send(const Buffers& bufs);
 
