@@ -23,13 +23,18 @@ done
 
 packages=(build-essential cmake ninja-build pkg-config libboost-dev libssl-dev
   libyaml-cpp-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev googletest
-  ca-certificates openssl curl)
+  libsqlite3-dev libpq-dev libhiredis-dev ca-certificates openssl curl)
 # Node 20 may already be installed outside Debian's packages; never replace it.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # scripts/fuzz.sh (also run by test.sh): clang and libclang_rt.fuzzer.
 if [[ $want_test == 1 || $want_fuzz == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
+fi
+# scripts/services.sh (test.sh): a real PostgreSQL and Redis for the store,
+# limiter and multi-instance tests.
+if [[ $want_test == 1 ]]; then
+  packages+=(postgresql redis-server)
 fi
 if [[ $want_bench == 1 ]]; then
   packages+=(wrk nghttp2-client nginx-light libbenchmark-dev)

@@ -1,6 +1,7 @@
 // switchyard: command-line entry point.
 //   switchyard serve --config FILE [--listen HOST:PORT]
 //   switchyard validate --config FILE
+//   switchyard init --config FILE [--force]
 //   switchyard version
 #include <signal.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 
 #include "common/log.h"
 #include "config/config.h"
+#include "governance/tenancy.h"
 #include "server/gateway.h"
 #include "server/listener.h"
 #include "version.h"
@@ -22,12 +24,15 @@ constexpr const char* kUsage =
     "usage:\n"
     "  switchyard serve --config FILE [--listen HOST:PORT]   run the gateway\n"
     "  switchyard validate --config FILE                     check a config; exit 0 or 1\n"
+    "  switchyard init --config FILE [--force]               create the management (admin) key in the\n"
+    "                                                        config's store and print it once\n"
     "  switchyard version                                    print the version\n";
 
 struct Args {
   std::string command;
   std::string config_path;
   std::string listen;
+  bool force = false;
   std::string error;
 };
 
@@ -53,6 +58,8 @@ Args ParseArgs(int argc, char** argv) {
       value(&args.config_path);
     } else if (a == "--listen" || a.starts_with("--listen=")) {
       value(&args.listen);
+    } else if (a == "--force") {
+      args.force = true;
     } else {
       args.error = "unknown argument: " + a;
     }
@@ -112,9 +119,16 @@ int Serve(const Args& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  sy::Gateway gateway(std::move(*config));
+  std::string tenancy_error;
+  auto tenancy = sy::gov::Tenancy::Create(*config, &tenancy_error);
+  if (!tenancy) {
+    std::fprintf(stderr, "switchyard: %s\n", tenancy_error.c_str());
+    return 1;
+  }
+  sy::Gateway gateway(std::move(*config), &tenancy->governance());
   if (std::string problem = gateway.StartupProblem(); !problem.empty()) {
     std::fprintf(stderr, "switchyard: %s\n", problem.c_str());
     return 1;
@@ -134,18 +148,65 @@ int Serve(const Args& args) {
                 " model alias(es)");
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    // SIGHUP: reload the config file; a file with problems changes nothing.
+    auto next = sy::config::LoadConfigFile(args.config_path, sy::config::ProcessEnv());
+    if (!next.errors.empty()) {
+      sy::log::Warn("SIGHUP: ", args.config_path, " has ", next.errors.size(),
+                    " problem(s); the running configuration stays. First: ", next.errors[0].path, ": ",
+                    next.errors[0].message);
+      continue;
+    }
+    std::vector<std::string> restart;
+    gateway.Reload(std::move(*next.config), &restart);
+    std::string pending;
+    for (const auto& r : restart) pending += (pending.empty() ? "" : ", ") + r;
+    sy::log::Info("SIGHUP: configuration reloaded from ", args.config_path,
+                  pending.empty() ? "" : " (applied at the next restart: " + pending + ")");
+  }
   sy::log::Info("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ": draining (up to ",
                 gateway.config().server.shutdown_timeout_s, " s)");
   bool clean = server.Shutdown();
+  tenancy->Stop();  // every usage record to the store or the spool
   sy::log::Info(clean ? "shutdown complete" : "shutdown complete (some requests were cut off)");
   return 0;
 }
 
 }  // namespace
 
+// Creates the management key and prints it once.
+int Init(const Args& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 1;
+  const std::string url = sy::gov::StoreUrlOf(*config);
+  if (url.empty()) {
+    std::fprintf(stderr, "switchyard init: the config's store is none; a management key needs a store "
+                         "(or set server.admin_key)\n");
+    return 1;
+  }
+  std::string error;
+  auto store = sy::gov::OpenStore(url, sy::gov::ConfigDirOf(*config), &error);
+  if (!store) {
+    std::fprintf(stderr, "switchyard init: %s\n", error.c_str());
+    return 1;
+  }
+  sy::gov::Status st = store->Migrate();
+  std::string key;
+  if (st.ok()) st = sy::gov::CreateManagementKey(store.get(), args.force, &key);
+  if (!st.ok()) {
+    std::fprintf(stderr, "switchyard init: %s\n", st.message().c_str());
+    return 1;
+  }
+  std::printf("management key (shown once; send it as X-Management-Key or Authorization: Bearer):\n%s\n",
+              key.c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Args args = ParseArgs(argc, argv);
+  if (args.command == "--init") args.command = "init";  // llm-mux's spelling
   if (args.command == "version" || args.command == "--version") {
     std::printf("switchyard %s\n", sy::kVersion);
     return 0;
@@ -158,11 +219,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "switchyard: %s\n%s", args.error.c_str(), kUsage);
     return 2;
   }
-  if (args.command == "serve" || args.command == "validate") {
+  if (args.command == "serve" || args.command == "validate" || args.command == "init") {
     if (args.config_path.empty()) {
       std::fprintf(stderr, "switchyard %s: --config FILE is required\n", args.command.c_str());
       return 2;
     }
+    if (args.command == "init") return Init(args);
     if (args.command == "validate") {
       if (!Load(args.config_path)) return 1;
       std::printf("%s: ok\n", args.config_path.c_str());

@@ -5,9 +5,11 @@
 // log the key's name or id instead.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sy::log {
 
@@ -17,6 +19,22 @@ void SetLevel(Level level);
 Level GetLevel();
 // Writes one line "2026-11-22T05:13:17.123Z LEVEL message" to stderr, atomically.
 void Write(Level level, std::string_view message);
+
+// The last lines written (at most kRecentLines), kept in memory for the admin
+// API's log endpoints. Newest last.
+inline constexpr size_t kRecentLines = 2000;
+struct Line {
+  int64_t unix_ms = 0;
+  Level level = Level::kInfo;
+  std::string message;
+};
+// Up to `limit` newest lines at `min` or above whose message contains
+// `contains` ("" = any), oldest first.
+std::vector<Line> Recent(size_t limit, Level min, std::string_view contains);
+void ClearRecent();
+const char* LevelName(Level level);
+// "debug"/"info"/"warn"/"warning"/"error" (any case); false otherwise.
+bool ParseLevel(std::string_view text, Level* out);
 
 template <typename... Args>
 void Logf(Level level, const Args&... args) {

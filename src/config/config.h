@@ -32,9 +32,50 @@ struct ServerConfig {
   std::vector<std::string> trusted_proxies;
 };
 
+// Token prices in pico-dollars per token (1e-12 USD; $2.50 per 1M tokens =
+// 2'500'000). In YAML they are written in dollars per 1K or per 1M tokens.
+struct TokenPrice {
+  int64_t input = -1;         // per uncached input token; -1 = not set
+  int64_t output = -1;        // per output token (reasoning included)
+  int64_t cached_input = -1;  // per input token read from cache; -1 = input's price
+  int64_t cache_write = -1;   // per input token written to cache; -1 = input's price
+};
+
+struct PriceConfig {
+  std::string model;  // alias, "provider/model", or upstream model name
+  TokenPrice price;
+};
+
+// A client key written in the config. Store keys (created with the admin API)
+// have the same powers and are kept in the database; these keep working beside them.
 struct ClientKey {
   std::string name;  // shown in logs instead of the key
   std::string key;   // the secret; never logged
+  std::string type = "user";       // user | admin | service; admin keys may use the admin API
+  uint64_t rpm = 0;                // requests per minute; 0 = no limit
+  uint64_t tpm = 0;                // tokens per minute; 0 = no limit
+  int64_t budget_micros = -1;      // spend limit in micro-dollars ("budget: 25.00" dollars); -1 = none
+  std::string budget_period;       // daily | weekly | monthly; "" = the budget never resets
+  std::vector<std::string> models; // model patterns this key may use ('*' wildcards); empty = all
+};
+
+// Limits over all clients of this instance (or of every instance sharing redis).
+struct LimitsConfig {
+  uint64_t rpm = 0;  // requests per minute; 0 = no limit
+  uint64_t tpm = 0;  // tokens per minute; 0 = no limit
+  // With redis: how many instances share the limits. While Redis is
+  // unreachable each enforces limit / instances on its own.
+  uint32_t instances = 1;
+  uint32_t redis_timeout_ms = 50;  // connect and command timeout of the shared limiter
+};
+
+struct UsageConfig {
+  bool enabled = true;               // record every request in the store
+  std::string spool;                 // spool file for records the store could not take; "" = beside the store
+  uint64_t queue_capacity = 100000;  // records held in memory before the writer takes them
+  uint32_t batch_rows = 1000;        // most rows per database transaction
+  uint32_t flush_interval_ms = 100;  // longest a record waits before being written
+  uint32_t key_refresh_ms = 250;     // how often the key cache polls the store for changes
 };
 
 struct ProviderKey {
@@ -64,6 +105,7 @@ struct ProviderConfig {
   // (e.g. top_k to openai, seed to anthropic): false = 400 naming it;
   // true = left out silently.
   bool drop_params = false;
+  bool enabled = true;  // false: its models answer 503 (the admin API can switch it)
 };
 
 struct ModelAlias {
@@ -73,6 +115,8 @@ struct ModelAlias {
   std::string provider;        // provider id
   std::string upstream_model;  // model name sent upstream
   std::optional<bool> drop_params;  // overrides the provider's drop_params for this alias
+  std::optional<TokenPrice> pricing;  // overrides the built-in price of the upstream model
+  uint64_t context_length = 0;        // shown in /v1/models; 0 = unknown
 };
 
 struct Config {
@@ -80,6 +124,14 @@ struct Config {
   std::vector<ClientKey> keys;
   std::vector<ProviderConfig> providers;
   std::vector<ModelAlias> models;
+  // Users, keys and usage: "sqlite://PATH" (relative to the config file's
+  // folder), "postgres://..." (libpq URI), or "none" (config keys only, no
+  // usage records). "" = sqlite://switchyard.db beside the config file.
+  std::string store;
+  std::string redis;  // "redis://[:password@]host:port[/db]": shared limits; "" = in memory
+  LimitsConfig limits;
+  UsageConfig usage;
+  std::vector<PriceConfig> pricing;  // prices by model name; override the built-in table
   std::string source_path;  // file it was loaded from, if any
 };
 

@@ -18,6 +18,7 @@
 
 #include "common/cidr.h"
 #include "config/config.h"
+#include "config/governance_schema.h"
 #include "config/yaml_schema.h"
 
 namespace sy::config {
@@ -218,10 +219,14 @@ const Schema<ServerConfig>& ServerSchema() {
 }
 
 const Schema<ClientKey>& ClientKeySchema() {
-  static const auto* schema = new Schema<ClientKey>{
-      StringField("name", &ClientKey::name, true),
-      StringField("key", &ClientKey::key, true),
-  };
+  static const auto* schema = [] {
+    auto* s = new Schema<ClientKey>{
+        StringField("name", &ClientKey::name, true),
+        StringField("key", &ClientKey::key, true),
+    };
+    schema::AddClientKeyGovernance(s);
+    return s;
+  }();
   return *schema;
 }
 
@@ -331,6 +336,7 @@ const Schema<ProviderConfig>& ProviderSchema() {
       UintField("max_idle_connections", &P::max_idle_connections, 0, kMaxIdleConnections),
       UintField("max_response_bytes", &P::max_response_bytes, 1, UINT64_MAX),
       BoolField("drop_params", &P::drop_params),
+      BoolField("enabled", &P::enabled),
   };
   return *schema;
 }
@@ -355,6 +361,13 @@ const Schema<ModelAlias>& ModelSchema() {
          bool value = false;
          if (schema::ReadBool(c, n, path, &value)) out->drop_params = value;
        }},
+      {"pricing", false,
+       [](Checker& c, const YAML::Node& n, const std::string& path, ModelAlias* out) {
+         TokenPrice price;
+         schema::ParsePrice(c, n, path, &price);
+         out->pricing = price;
+       }},
+      UintField("context_length", &ModelAlias::context_length, 0, 100000000),
   };
   return *schema;
 }
@@ -368,6 +381,17 @@ const Schema<Config>& RootSchema() {
       ListField("keys", &Config::keys, ClientKeySchema),
       ListField("providers", &Config::providers, ProviderSchema),
       ListField("models", &Config::models, ModelSchema),
+      {"store", false, schema::ParseStoreUrl},
+      {"redis", false, schema::ParseRedisUrl},
+      {"limits", false,
+       [](Checker& c, const YAML::Node& n, const std::string& path, Config* out) {
+         ParseMapping(c, n, path, schema::LimitsSchema(), &out->limits);
+       }},
+      {"usage", false,
+       [](Checker& c, const YAML::Node& n, const std::string& path, Config* out) {
+         ParseMapping(c, n, path, schema::UsageSchema(), &out->usage);
+       }},
+      ListField("pricing", &Config::pricing, schema::PriceEntrySchema),
   };
   return *schema;
 }
@@ -413,10 +437,12 @@ void CheckClientKeys(Checker& c, const Config& config) {
   CheckUnique(
       c, config.keys, "keys", "key", "key value", [](const ClientKey& k) { return k.key; }, false);
   const bool auth_valid = !c.HasProblemAt("server.auth") && !c.HasProblemAt("server");
-  if (auth_valid && config.server.auth == AuthMode::kKeys && config.keys.empty()) {
+  // Without a store, the config's keys are the only ones there can be.
+  if (auth_valid && config.server.auth == AuthMode::kKeys && config.keys.empty() && config.store == "none") {
     c.Add("keys",
-          "server.auth is \"keys\" but no client keys are defined; add one under keys: "
-          "(- name: dev, key: ${DEV_KEY}) or set server.auth: none for local use");
+          "server.auth is \"keys\" but no client keys are defined and store is none; add one under keys: "
+          "(- name: dev, key: ${DEV_KEY}), use a store (keys made with the admin API), or set server.auth: none "
+          "for local use");
   }
   const std::string& admin = config.server.admin_key;
   for (size_t i = 0; !admin.empty() && i < config.keys.size(); ++i) {

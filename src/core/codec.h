@@ -83,6 +83,12 @@ struct ErrorReply {
 struct ModelEntry {
   std::string id;        // the name clients use
   std::string owned_by;  // the provider id
+  // GhostLLM's extra fields, shown by the OpenAI front door when `detailed`.
+  bool detailed = false;
+  int64_t context_length = 0;  // 0 = unknown (null)
+  double input_per_1k = -1;    // dollars; < 0 = unknown (no pricing object)
+  double output_per_1k = -1;
+  bool vision = false, functions = false, streaming = true;
 };
 
 class FrontDoor {

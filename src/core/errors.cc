@@ -10,6 +10,7 @@ int HttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kBadRequest: return 400;
     case ErrorCode::kUnauthorized: return 401;
+    case ErrorCode::kForbidden: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kModelNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
@@ -17,6 +18,7 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kPayloadTooLarge: return 413;
     case ErrorCode::kHeadersTooLarge: return 431;
     case ErrorCode::kRateLimited: return 429;
+    case ErrorCode::kInsufficientQuota: return 429;
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kProviderError: return 502;
     case ErrorCode::kNoProvider: return 503;
@@ -30,6 +32,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
     case ErrorCode::kBadRequest: return "invalid_request_error";
     case ErrorCode::kUnauthorized: return "invalid_api_key";
+    case ErrorCode::kForbidden: return "permission_denied";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kModelNotFound: return "model_not_found";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
@@ -37,6 +40,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kPayloadTooLarge: return "request_too_large";
     case ErrorCode::kHeadersTooLarge: return "headers_too_large";
     case ErrorCode::kRateLimited: return "rate_limit_exceeded";
+    case ErrorCode::kInsufficientQuota: return "insufficient_quota";
     case ErrorCode::kInternal: return "server_error";
     case ErrorCode::kProviderError: return "provider_error";
     case ErrorCode::kNoProvider: return "no_provider_available";

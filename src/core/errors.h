@@ -14,14 +14,16 @@ namespace sy {
 
 enum class ErrorCode {
   kBadRequest,          // 400: malformed JSON, missing or wrong-typed field
-  kUnauthorized,        // 401: missing or unknown client key
+  kUnauthorized,        // 401: missing, unknown, revoked or expired client key
+  kForbidden,           // 403: the key may not use this endpoint or model
   kNotFound,            // 404: no such endpoint
   kModelNotFound,       // 404: model is neither an alias nor provider/model
   kMethodNotAllowed,    // 405
   kRequestTimeout,      // 408: the request body did not arrive within server.body_timeout_s
   kPayloadTooLarge,     // 413: body over server.max_body_bytes
   kHeadersTooLarge,     // 431: header block over server.max_header_bytes
-  kRateLimited,         // 429: passed on from upstream (with Retry-After)
+  kRateLimited,         // 429: a rate limit (the gateway's, or passed on from upstream; with Retry-After)
+  kInsufficientQuota,   // 429: the key's or user's budget is spent
   kInternal,            // 500
   kProviderError,       // 502: upstream answered with an error or garbage
   kNoProvider,          // 503: no provider could be reached

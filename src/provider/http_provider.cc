@@ -62,6 +62,7 @@ HttpProvider::HttpProvider(config::ProviderConfig config, std::unique_ptr<Upstre
   if (config_.name.empty()) config_.name = config_.id;
   base_ = config_.base_url;
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  key_counters_ = std::make_unique<KeyCounters[]>(config_.keys.size());
   uint32_t total = 0;
   for (const auto& key : config_.keys) {
     auth_headers_.push_back(codec_->AuthHeader(key.value));
@@ -119,13 +120,35 @@ GatewayError HttpProvider::DecodeFailure(GatewayError error) {
   return MalformedError(error.detail.empty() ? error.message : error.detail);
 }
 
-upstream::HttpRequest HttpProvider::BuildRequest(UpstreamCall call, bool stream) {
+std::vector<ProviderKeyUsage> HttpProvider::KeyUsage() const {
+  std::vector<ProviderKeyUsage> out;
+  for (size_t i = 0; i < config_.keys.size(); ++i) {
+    out.push_back({config_.keys[i].id, key_counters_[i].requests.load(std::memory_order_relaxed),
+                   key_counters_[i].tokens.load(std::memory_order_relaxed),
+                   key_counters_[i].errors.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
+void HttpProvider::CountKeyUse(int key_index, int64_t tokens, bool error) {
+  if (key_index < 0 || static_cast<size_t>(key_index) >= config_.keys.size()) return;
+  KeyCounters& c = key_counters_[static_cast<size_t>(key_index)];
+  if (tokens > 0) c.tokens.fetch_add(static_cast<uint64_t>(tokens), std::memory_order_relaxed);
+  if (error) c.errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+upstream::HttpRequest HttpProvider::BuildRequest(UpstreamCall call, bool stream, ProviderOutcome* outcome) {
   upstream::HttpRequest up;
   up.method = "POST";
   up.url = base_ + call.path;
   up.headers.reserve(3 + call.headers.size() + config_.headers.size());
   up.headers.emplace_back("Content-Type", "application/json");
-  if (!auth_headers_.empty()) up.headers.push_back(auth_headers_[NextKeyIndex()]);
+  if (!auth_headers_.empty()) {
+    const size_t k = NextKeyIndex();
+    up.headers.push_back(auth_headers_[k]);
+    key_counters_[k].requests.fetch_add(1, std::memory_order_relaxed);
+    outcome->key_index = static_cast<int>(k);
+  }
   if (stream) up.headers.emplace_back("Accept", "text/event-stream");
   for (auto& h : call.headers) up.headers.push_back(std::move(h));
   for (const auto& h : config_.headers) up.headers.push_back(h);
@@ -175,7 +198,7 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Chat(ProviderCall call, Ch
     co_return outcome;
   }
   const bool stream = call.chat->stream;
-  upstream::HttpRequest request = BuildRequest(std::move(std::get<UpstreamCall>(encoded)), stream);
+  upstream::HttpRequest request = BuildRequest(std::move(std::get<UpstreamCall>(encoded)), stream, &outcome);
   std::unique_ptr<upstream::HttpResponse> response = co_await Send(call.http, std::move(request), call.cancel, &outcome);
   if (!response) co_return outcome;
 
@@ -249,7 +272,7 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Embed(ProviderCall call, c
     outcome.error = std::move(*e);
     co_return outcome;
   }
-  upstream::HttpRequest request = BuildRequest(std::move(std::get<UpstreamCall>(encoded)), false);
+  upstream::HttpRequest request = BuildRequest(std::move(std::get<UpstreamCall>(encoded)), false, &outcome);
   std::unique_ptr<upstream::HttpResponse> response = co_await Send(call.http, std::move(request), call.cancel, &outcome);
   if (!response) co_return outcome;
   std::string body;
@@ -269,7 +292,7 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::CountTokens(ProviderCall c
   ProviderOutcome outcome;
   std::optional<UpstreamCall> encoded = codec_->EncodeCountTokens(*call.chat, call.upstream_model);
   if (!encoded) co_return outcome;  // no endpoint: the gateway estimates
-  upstream::HttpRequest request = BuildRequest(std::move(*encoded), false);
+  upstream::HttpRequest request = BuildRequest(std::move(*encoded), false, &outcome);
   std::unique_ptr<upstream::HttpResponse> response = co_await Send(call.http, std::move(request), call.cancel, &outcome);
   if (!response) co_return outcome;
   std::string body;
@@ -353,7 +376,7 @@ boost::asio::awaitable<ProviderOutcome> HttpProvider::Forward(ProviderCall call,
   const InternalRequest& req = *call.request;
   UpstreamCall up{codec_->PassthroughPath(req, call.upstream_model), RewriteModel(req, call.upstream_model),
                   std::move(call.forward_headers)};
-  upstream::HttpRequest request = BuildRequest(std::move(up), req.stream);
+  upstream::HttpRequest request = BuildRequest(std::move(up), req.stream, &outcome);
   std::unique_ptr<upstream::HttpResponse> resp =
       co_await Send(call.http, std::move(request), call.cancel, &outcome, /*pass_client_errors=*/true);
   if (!resp) co_return outcome;

@@ -37,6 +37,9 @@ class HttpProvider final : public Provider {
   const std::string& display_name() const override { return config_.name; }
   WireProtocol protocol() const override { return codec_->protocol(); }
   bool drop_params() const override { return config_.drop_params; }
+  bool enabled() const override { return config_.enabled; }
+  std::vector<ProviderKeyUsage> KeyUsage() const override;
+  void CountKeyUse(int key_index, int64_t tokens, bool error) override;
   bool healthy() const override;
   boost::asio::awaitable<ProviderOutcome> Forward(ProviderCall call, ResponseSink& sink) override;
   boost::asio::awaitable<ProviderOutcome> Chat(ProviderCall call, ChatReceiver& receiver) override;
@@ -56,7 +59,7 @@ class HttpProvider final : public Provider {
  private:
   // The upstream request for `call` (path from the codec), with auth and the
   // configured headers.
-  upstream::HttpRequest BuildRequest(UpstreamCall call, bool stream);
+  upstream::HttpRequest BuildRequest(UpstreamCall call, bool stream, ProviderOutcome* outcome);
   // Sends and waits for the head. On failure (transport, or a non-2xx
   // status) sets outcome->error or outcome->client_gone and returns null.
   // pass_client_errors: a 4xx that judges the client's request (not 401,
@@ -85,6 +88,10 @@ class HttpProvider final : public Provider {
   std::vector<std::pair<std::string, std::string>> auth_headers_;  // per key
   std::vector<uint32_t> cumulative_weights_;
   std::atomic<uint64_t> next_key_{0};
+  struct KeyCounters {
+    std::atomic<uint64_t> requests{0}, tokens{0}, errors{0};
+  };
+  std::unique_ptr<KeyCounters[]> key_counters_;  // one per config_.keys
   std::atomic<int> consecutive_failures_{0};
 };
 

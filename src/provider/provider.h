@@ -48,6 +48,15 @@ struct ProviderOutcome {
   std::optional<GatewayError> error;
   int upstream_status = 0;  // 0 when no response arrived
   bool client_gone = false; // the client disconnected; nothing more can be sent
+  int key_index = -1;        // which of the provider's keys the call used; -1 = none
+};
+
+// Use of one provider key, for the admin API.
+struct ProviderKeyUsage {
+  std::string id;  // the key's id from the config (never its value)
+  uint64_t requests = 0;
+  uint64_t tokens = 0;
+  uint64_t errors = 0;
 };
 
 // Where a translated chat answer goes: the gateway encodes it with the
@@ -70,6 +79,12 @@ class Provider {
   // passed through.
   virtual WireProtocol protocol() const = 0;
   virtual bool drop_params() const = 0;
+  // False when the config (or the admin API) switched it off.
+  virtual bool enabled() const { return true; }
+  // Per-key counters: requests are counted when a call is sent; tokens and
+  // errors by the gateway once the call is settled.
+  virtual std::vector<ProviderKeyUsage> KeyUsage() const { return {}; }
+  virtual void CountKeyUse(int key_index, int64_t tokens, bool error) {}
   // Passive health: false after several consecutive failed upstream calls,
   // true again after the next success.
   virtual bool healthy() const = 0;

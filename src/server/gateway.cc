@@ -11,7 +11,11 @@
 #include "frontdoor/gemini/gemini_frontdoor.h"
 #include "frontdoor/ollama/ollama_frontdoor.h"
 #include "frontdoor/openai/openai_chat.h"
+#include "governance/model_facts.h"
+#include "governance/usage_tap.h"
 #include "provider/provider.h"
+#include "server/admin_api.h"
+#include "server/request_id.h"
 #include "server/router.h"
 #include "version.h"
 
@@ -77,14 +81,59 @@ std::optional<Inference> InferenceOf(Endpoint endpoint, std::string_view target)
   }
 }
 
+gov::EndpointClass ClassOf(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kCompletions: return gov::EndpointClass::kCompletions;
+    case Endpoint::kEmbeddings:
+    case Endpoint::kGeminiEmbed:
+    case Endpoint::kGeminiBatchEmbed:
+    case Endpoint::kOllamaEmbed:
+    case Endpoint::kOllamaEmbeddings: return gov::EndpointClass::kEmbeddings;
+    case Endpoint::kMessagesCountTokens:
+    case Endpoint::kGeminiCountTokens: return gov::EndpointClass::kCountTokens;
+    case Endpoint::kListModels:
+    case Endpoint::kGetModel:
+    case Endpoint::kGeminiListModels:
+    case Endpoint::kGeminiGetModel:
+    case Endpoint::kOllamaTags:
+    case Endpoint::kOllamaShow:
+    case Endpoint::kOllamaPs: return gov::EndpointClass::kModels;
+    case Endpoint::kAdmin: return gov::EndpointClass::kAdmin;
+    default: return gov::EndpointClass::kChat;
+  }
+}
+
+// The endpoint as usage records name it.
+std::string_view EndpointName(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kChatCompletions: return "chat.completions";
+    case Endpoint::kCompletions: return "completions";
+    case Endpoint::kEmbeddings: return "embeddings";
+    case Endpoint::kResponses: return "responses";
+    case Endpoint::kMessages: return "messages";
+    case Endpoint::kMessagesCountTokens: return "messages.count_tokens";
+    case Endpoint::kGeminiGenerate: return "generateContent";
+    case Endpoint::kGeminiStream: return "streamGenerateContent";
+    case Endpoint::kGeminiCountTokens: return "countTokens";
+    case Endpoint::kGeminiEmbed: return "embedContent";
+    case Endpoint::kGeminiBatchEmbed: return "batchEmbedContents";
+    case Endpoint::kOllamaChat: return "api.chat";
+    case Endpoint::kOllamaGenerate: return "api.generate";
+    case Endpoint::kOllamaEmbed: return "api.embed";
+    case Endpoint::kOllamaEmbeddings: return "api.embeddings";
+    default: return "other";
+  }
+}
+
 // Encodes a translated answer with the client's front door as it arrives.
 class EncodingReceiver final : public ChatReceiver {
  public:
   EncodingReceiver(const FrontDoor& door, const InternalRequest& request, const chat::Request& chat,
-                   ResponseSink& sink)
-      : door_(door), request_(request), chat_(chat), sink_(sink) {}
+                   ResponseSink& sink, UsageMeter* meter = nullptr)
+      : door_(door), request_(request), chat_(chat), sink_(sink), meter_(meter) {}
 
   boost::asio::awaitable<bool> Response(chat::Response& response) override {
+    if (meter_) meter_->Add(response);
     std::string body = door_.EncodeResponse(request_, response);
     const bool alive = co_await SendBody(sink_, 200, std::move(body));
     co_return alive;
@@ -108,6 +157,7 @@ class EncodingReceiver final : public ChatReceiver {
     out_->clear();
     bool terminal = false;
     for (const auto& ev : events) {
+      if (meter_) meter_->Add(ev);
       encoder_->Encode(ev, &*out_);
       terminal = terminal || ev.kind == chat::EventKind::kFinish || ev.kind == chat::EventKind::kError;
     }
@@ -158,6 +208,7 @@ class EncodingReceiver final : public ChatReceiver {
   const InternalRequest& request_;
   const chat::Request& chat_;
   ResponseSink& sink_;
+  UsageMeter* meter_;
   std::unique_ptr<StreamEncoder> encoder_;
   Reused<std::string> out_;  // this read's encoded events
   bool answered_ = false;
@@ -170,13 +221,17 @@ class EncodingReceiver final : public ChatReceiver {
 // of announced length cannot be completed, and nothing may be appended to
 // it (the next response on the connection would be corrupt): aborted.
 boost::asio::awaitable<void> EndCall(const ProviderOutcome& outcome, const InternalRequest& req,
-                                     EncodingReceiver& receiver, ResponseSink& sink, std::string_view request_id) {
+                                     EncodingReceiver& receiver, ResponseSink& sink, RequestContext& ctx) {
+  ctx.upstream_key_index = outcome.key_index;
   if (outcome.client_gone) {
+    ctx.outcome_error = "client_disconnected";
     if (!receiver.answered()) sink.Abort();
     co_return;
   }
   if (!outcome.error) co_return;
   const GatewayError& error = *outcome.error;
+  ctx.outcome_error = ErrorCodeName(error.code);
+  const std::string_view request_id = ctx.request_id;
   log::Warn("request ", request_id, ": ", ErrorCodeName(error.code), ": ",
             error.detail.empty() ? error.message : error.detail);
   if (!sink.started()) {
@@ -190,17 +245,27 @@ boost::asio::awaitable<void> EndCall(const ProviderOutcome& outcome, const Inter
 
 }  // namespace
 
-Gateway::Gateway(config::Config config)
+Gateway::Gateway(config::Config config, gov::Governance* governance)
     : config_(std::move(config)),
-      providers_(config_.providers),
-      router_(config_.models, providers_.ById()),
-      auth_(config_.server.auth, config_.keys),
+      routing_(std::make_shared<const Routing>(config_)),
+      gov_(governance),
       started_at_(UnixNow()),
       connections_(config_.server.max_connections),
-      trusted_proxies_(ParseTrusted(config_.server.trusted_proxies)) {}
+      trusted_proxies_(ParseTrusted(config_.server.trusted_proxies)) {
+  if (gov_ == nullptr) {
+    static const gov::SystemClock kClock;
+    own_governance_ = std::make_unique<gov::Governance>(config_, nullptr, gov::NewLocalLimiter(), nullptr, &kClock);
+    gov_ = own_governance_.get();
+    gov_->Start();
+  }
+  admin_ = std::make_unique<AdminApi>(*this);
+}
+
+Gateway::~Gateway() = default;
 
 std::string Gateway::StartupProblem() const {
-  if (!auth_.ready()) {
+  // Keys are looked up by their SHA-256: without it auth would fail open.
+  if (gov::HexOf(gov::KeyDigest("abc")) != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") {
     return "cannot hash client keys with SHA-256 (OpenSSL); refusing to start rather than accept any key";
   }
   return "";
@@ -224,19 +289,79 @@ boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const Gatewa
   co_await WriteWhole(sink, std::move(head), reply.body);
 }
 
-std::vector<ModelEntry> Gateway::ModelEntries() const {
+Routing::Routing(config::Config c)
+    : config(std::move(c)), providers(config.providers), router(config.models, providers.ById()) {}
+
+std::vector<config::ConfigError> Gateway::Reload(config::Config next, std::vector<std::string>* restart_needed) {
+  // The config was validated by its loader; the server: section is bound
+  // at start (listen socket, threads, limits of the sessions).
+  const auto& a = config_.server;
+  const auto& b = next.server;
+  auto differs = [&](bool d, const char* name) {
+    if (d && restart_needed) restart_needed->push_back(std::string("server.") + name);
+  };
+  differs(a.listen != b.listen, "listen");
+  differs(a.threads != b.threads, "threads");
+  differs(a.max_connections != b.max_connections, "max_connections");
+  differs(a.max_body_bytes != b.max_body_bytes, "max_body_bytes");
+  differs(a.max_header_bytes != b.max_header_bytes, "max_header_bytes");
+  differs(a.header_timeout_s != b.header_timeout_s || a.body_timeout_s != b.body_timeout_s ||
+              a.idle_timeout_s != b.idle_timeout_s || a.write_timeout_s != b.write_timeout_s ||
+              a.shutdown_timeout_s != b.shutdown_timeout_s,
+          "*_timeout_s");
+  differs(a.access_log != b.access_log, "access_log");
+  differs(a.trusted_proxies != b.trusted_proxies, "trusted_proxies");
+  differs(next.store != config_.store && !(next.store.empty() && config_.store.empty()), "(store)");
+  differs(next.redis != config_.redis, "(redis)");
+  if (next.source_path.empty()) next.source_path = routing()->config.source_path;
+  auto built = std::make_shared<const Routing>(next);
+  gov_->Reconfigure(built->config);
+  routing_.store(std::move(built));
+  reloads_.fetch_add(1);
+  return {};
+}
+
+ModelEntry Gateway::Describe(const Routing& routing, const std::string& id, const Route& route) const {
+  ModelEntry e;
+  e.id = id;
+  e.owned_by = route.provider->id();
+  e.detailed = true;
+  const gov::ModelFacts facts = gov::FactsOf(route.upstream_model);
+  e.context_length = facts.context_length;
+  e.vision = facts.vision;
+  e.functions = facts.functions;
+  for (const auto& alias : routing.config.models) {
+    if (alias.name == id && alias.context_length > 0) e.context_length = static_cast<int64_t>(alias.context_length);
+  }
+  auto prices = gov_->prices();
+  if (auto p = prices->Find(id, route.provider->id(), route.upstream_model)) {
+    // Pico-dollars per token to dollars per 1K tokens.
+    e.input_per_1k = static_cast<double>(p->input) / 1e9;
+    e.output_per_1k = static_cast<double>(p->output) / 1e9;
+  }
+  return e;
+}
+
+std::vector<ModelEntry> Gateway::ModelEntries(const Routing& routing) const {
   std::vector<ModelEntry> entries;
-  entries.reserve(router_.models().size());
-  for (const auto& m : router_.models()) entries.push_back({m.id, m.provider});
+  entries.reserve(routing.router.models().size());
+  for (const auto& m : routing.router.models()) {
+    auto resolved = routing.router.Resolve(m.id);
+    if (auto* r = std::get_if<Route>(&resolved)) {
+      entries.push_back(Describe(routing, m.id, *r));
+    } else {
+      entries.push_back({m.id, m.provider});
+    }
+  }
   return entries;
 }
 
-std::optional<ModelEntry> Gateway::FindModel(const std::string& id) const {
-  for (const auto& m : router_.models()) {
+std::optional<ModelEntry> Gateway::FindModel(const Routing& routing, const std::string& id) const {
+  auto resolved = routing.router.ResolveLoose(id);  // aliases, and provider/model names
+  if (auto* r = std::get_if<Route>(&resolved)) return Describe(routing, id, *r);
+  for (const auto& m : routing.router.models()) {
     if (m.id == id) return ModelEntry{m.id, m.provider};
   }
-  auto resolved = router_.ResolveLoose(id);  // provider/model names are valid too
-  if (auto* r = std::get_if<Route>(&resolved)) return ModelEntry{id, r->provider->id()};
   return std::nullopt;
 }
 
@@ -251,20 +376,20 @@ std::string Gateway::RootBody() const {
   return out;
 }
 
-boost::asio::awaitable<void> Gateway::HandleHealth(ResponseSink& sink) {
+boost::asio::awaitable<void> Gateway::HandleHealth(const Routing& routing, ResponseSink& sink) {
   size_t unhealthy = 0;
   std::string providers = "[";
-  for (const auto& p : providers_.all()) {
+  for (const auto& p : routing.providers.all()) {
     if (providers.size() > 1) providers += ",";
     bool ok = p->healthy();
     unhealthy += !ok;
     providers += "{\"id\":" + json::Quote(p->id()) + ",\"name\":" + json::Quote(p->display_name()) +
                  ",\"healthy\":" + (ok ? "true" : "false") +
-                 ",\"models_count\":" + std::to_string(router_.ModelCount(p->id())) + "}";
+                 ",\"models_count\":" + std::to_string(routing.router.ModelCount(p->id())) + "}";
   }
   providers += "]";
   // Ready unless draining or every provider is down; "degraded" when some are.
-  const size_t total = providers_.all().size();
+  const size_t total = routing.providers.all().size();
   std::string_view status = "healthy";
   int code = 200;
   if (draining()) {
@@ -299,22 +424,35 @@ Admission Gateway::Admit(const GatewayRequest& request) const {
                                                   std::string(path.substr(0, 200)));
     return a;
   }
-  if (config_.server.auth == config::AuthMode::kKeys && RequiresAuth(a.route.endpoint)) {
+  const bool admin = a.route.endpoint == Endpoint::kAdmin;
+  if (admin || RequiresAuth(a.route.endpoint)) {
     // Every front door's way of sending the key: Authorization: Bearer,
-    // x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini).
+    // x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini); and llm-mux's
+    // X-Management-Key for its management API.
     std::string_view key = Authenticator::PresentedKey(request.authorization, request.x_api_key);
     if (key.empty()) key = request.x_goog_api_key;
+    if (key.empty()) key = request.x_management_key;
     std::string query_key;
-    if (key.empty()) {
+    if (key.empty() && !admin) {
       text::PercentDecode(QueryParam(request.target, "key"), &query_key);
       key = query_key;
     }
-    if (!auth_.CheckKey(key)) {
-      a.error = MakeError(ErrorCode::kUnauthorized,
-                          key.empty() ? "Missing API key. Send it as 'Authorization: Bearer KEY', 'x-api-key: KEY' "
-                                        "or 'x-goog-api-key: KEY'."
-                                      : "Incorrect API key provided.");
+    auto who = gov_->Authenticate(key);
+    if (auto* e = std::get_if<GatewayError>(&who)) {
+      a.error = std::move(*e);
       return a;
+    }
+    a.caller = std::move(std::get<gov::Caller>(who));
+    if (admin && a.caller.anonymous && !a.caller.admin) {
+      a.error = MakeError(ErrorCode::kUnauthorized, "The admin API needs an admin key (server.admin_key or a key of "
+                                                    "type admin).");
+      return a;
+    }
+    if (a.route.endpoint != Endpoint::kMethodNotAllowed) {
+      if (auto denied = gov_->Authorize(a.caller, ClassOf(a.route.endpoint))) {
+        a.error = std::move(*denied);
+        return a;
+      }
     }
   }
   if (a.route.endpoint == Endpoint::kMethodNotAllowed) {
@@ -332,6 +470,38 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
     co_return;
   }
   const FrontDoor& door = FrontDoorFor(route.protocol);
+  ctx.routing = routing_.load();
+  if (route.endpoint == Endpoint::kAdmin) {
+    co_await admin_->Handle(request, admission, sink);
+    co_return;
+  }
+  const std::optional<Inference> inference = InferenceOf(route.endpoint, request.target);
+  if (inference) {
+    FrontDoorInput input;
+    input.operation = inference->operation;
+    input.shape = inference->shape;
+    input.path_model = PercentDecoded(route.param);
+    input.path_stream = route.endpoint == Endpoint::kGeminiStream;
+    input.body = std::move(request.body);
+    co_await HandleInference(door, std::move(input), request, admission, sink, ctx);
+    co_return;
+  }
+  // Other endpoints of a known caller count against its request rate.
+  gov::Ticket ticket;
+  if (!admission.caller.anonymous && RequiresAuth(route.endpoint)) {
+    std::optional<GatewayError> refused = gov_->Admit(admission.caller, false, 0, &ticket);
+    if (refused) {
+      MeteredSink limited(sink, std::move(ticket.headers));
+      co_await SendError(limited, *refused, route.protocol);
+      co_return;
+    }
+  }
+  MeteredSink metered(sink, std::move(ticket.headers));
+  co_await HandleOther(request, route, door, *ctx.routing, metered);
+}
+
+boost::asio::awaitable<void> Gateway::HandleOther(GatewayRequest& request, const RouteMatch& route,
+                                                  const FrontDoor& door, const Routing& routing, ResponseSink& sink) {
   // GCC 12 destroys temporaries that live across a co_await twice: every
   // argument below is a named local, never a temporary object.
   switch (route.endpoint) {
@@ -343,7 +513,7 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
       co_return;
     }
     case Endpoint::kHealth:
-      co_await HandleHealth(sink);
+      co_await HandleHealth(routing, sink);
       co_return;
     case Endpoint::kReadiness: {
       const bool ready = !draining();
@@ -354,7 +524,7 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
     case Endpoint::kListModels:
     case Endpoint::kGeminiListModels:
     case Endpoint::kOllamaTags: {
-      const std::vector<ModelEntry> entries = ModelEntries();
+      const std::vector<ModelEntry> entries = ModelEntries(routing);
       std::string body = door.ModelList(entries, started_at_);
       co_await SendBody(sink, 200, std::move(body));
       co_return;
@@ -363,9 +533,9 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
     case Endpoint::kGeminiGetModel: {
       std::string id = PercentDecoded(route.param);
       if (route.endpoint == Endpoint::kGeminiGetModel && id.starts_with("models/")) id.erase(0, 7);
-      const std::optional<ModelEntry> entry = FindModel(id);
+      const std::optional<ModelEntry> entry = FindModel(routing, id);
       if (!entry) {
-        auto resolved = router_.Resolve(id);  // unknown: its model_not_found error
+        auto resolved = routing.router.Resolve(id);  // unknown: its model_not_found error
         GatewayError error = std::get<GatewayError>(resolved);
         co_await SendError(sink, error, route.protocol);
         co_return;
@@ -375,7 +545,7 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
       co_return;
     }
     case Endpoint::kOllamaShow:
-      co_await HandleOllamaShow(request, sink);
+      co_await HandleOllamaShow(request, routing, sink);
       co_return;
     case Endpoint::kOllamaVersion: {
       std::string body = OllamaDoor().Version(kOllamaApiVersion);
@@ -391,20 +561,12 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
       co_return;
     }
     default:
-      break;
+      break;  // inference and admin endpoints are handled by Handle
   }
-  const std::optional<Inference> inference = InferenceOf(route.endpoint, request.target);
-  if (!inference) co_return;  // every endpoint is handled above or here
-  FrontDoorInput input;
-  input.operation = inference->operation;
-  input.shape = inference->shape;
-  input.path_model = PercentDecoded(route.param);
-  input.path_stream = route.endpoint == Endpoint::kGeminiStream;
-  input.body = std::move(request.body);
-  co_await HandleInference(door, std::move(input), request, sink, ctx);
 }
 
-boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, ResponseSink& sink) {
+boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, const Routing& routing,
+                                                       ResponseSink& sink) {
   const auto& door = OllamaDoor();
   auto model = door.ShowRequestModel(request.body);
   if (auto* e = std::get_if<GatewayError>(&model)) {
@@ -412,7 +574,7 @@ boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, 
     co_return;
   }
   const std::string& name = std::get<std::string>(model);
-  const std::optional<ModelEntry> entry = FindModel(name);
+  const std::optional<ModelEntry> entry = FindModel(routing, name);
   if (!entry) {
     GatewayError error = MakeError(ErrorCode::kModelNotFound, "model '" + name + "' not found");
     co_await SendError(sink, error, WireProtocol::kOllama);
@@ -423,15 +585,16 @@ boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, 
 }
 
 boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, FrontDoorInput input,
-                                                      GatewayRequest& request, ResponseSink& sink,
-                                                      RequestContext& ctx) {
+                                                      GatewayRequest& request, const Admission& admission,
+                                                      ResponseSink& sink, RequestContext& ctx) {
+  const gov::Caller& caller = admission.caller;
   auto peeked = door.Peek(std::move(input));
   if (auto* e = std::get_if<GatewayError>(&peeked)) {
     co_await SendError(sink, *e, door.protocol());
     co_return;
   }
   InternalRequest& req = std::get<InternalRequest>(peeked);
-  auto resolved = router_.ResolveLoose(req.model);
+  auto resolved = ctx.routing->router.ResolveLoose(req.model);
   if (auto* e = std::get_if<GatewayError>(&resolved)) {
     // Ollama clients match on Ollama's own wording.
     if (door.protocol() == WireProtocol::kOllama) e->message = "model '" + req.model + "' not found";
@@ -439,12 +602,78 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
     co_return;
   }
   Route& route = std::get<Route>(resolved);
-  if (route.provider->protocol() != door.protocol() || !req.passthrough_ok) {
-    co_await Translate(door, req, route, sink, ctx);
+  if (!route.provider->enabled()) {
+    GatewayError error = MakeError(ErrorCode::kNoProvider, "The provider of model '" + req.model.substr(0, 200) +
+                                                               "' is disabled.");
+    co_await SendError(sink, error, door.protocol());
     co_return;
   }
 
-  // Same protocol: the body passes through with only the model rewritten.
+  // The usage record: whatever happens from here on is booked.
+  gov::UsageRecord record;
+  record.request_id = ctx.request_id_minted ? std::string(ctx.request_id) : NewRequestId();
+  record.ts = gov_->clock().NowMs();
+  record.provider = route.provider->id();
+  record.model = req.model;
+  record.upstream_model = route.upstream_model;
+  record.endpoint = EndpointName(admission.route.endpoint);
+
+  gov::Ticket ticket;
+  std::optional<GatewayError> refused =
+      gov_->AuthorizeModel(caller, req.model, route.provider->id() + "/" + route.upstream_model);
+  if (!refused) refused = gov_->Admit(caller, true, gov::EstimateInputTokens(req.raw_body), &ticket);
+  MeteredSink metered(sink, std::move(ticket.headers));
+  if (refused) {
+    co_await SendError(metered, *refused, door.protocol());
+    record.status = metered.status();
+    record.error = ErrorCodeName(refused->code);
+    gov_->Settle(caller, ticket, std::move(record), std::nullopt, 0);
+    co_return;
+  }
+
+  UsageMeter meter;
+  const bool passthrough = route.provider->protocol() == door.protocol() && req.passthrough_ok;
+  if (passthrough) {
+    co_await Passthrough(door, req, route, request, metered, ctx);
+  } else {
+    co_await Translate(door, req, route, metered, ctx, meter);
+  }
+
+  record.status = metered.status();
+  record.latency_ms = metered.elapsed_ms();
+  record.ttft_ms = metered.ttft_ms();
+  if (!ctx.outcome_error.empty()) {
+    record.error = std::string(ctx.outcome_error);
+  } else if (record.status >= 400) {
+    record.error = "http_" + std::to_string(record.status);
+  }
+  std::optional<chat::Usage> usage = meter.usage;
+  int64_t estimated = meter.EstimatedOutputTokens();
+  if (gov::UsageTap* tap = metered.tap()) {
+    usage = tap->usage();
+    estimated = tap->EstimatedOutputTokens();
+  }
+  // A request that failed before anything was generated costs nothing.
+  if (!usage && record.status >= 400) estimated = 0;
+  const int64_t tokens = usage ? usage->total() : 0;
+  route.provider->CountKeyUse(ctx.upstream_key_index, tokens, !record.error.empty() && record.error != "client_disconnected");
+  gov_->Settle(caller, ticket, std::move(record), usage, estimated);
+}
+
+boost::asio::awaitable<void> Gateway::Passthrough(const FrontDoor& door, InternalRequest& req, Route& route,
+                                                  GatewayRequest& request, MeteredSink& sink, RequestContext& ctx) {
+  // Same protocol: the body passes through with only the model rewritten;
+  // the usage is read from the answer on its way (MeteredSink's tap).
+  bool strip_usage = false;
+  if (door.protocol() == WireProtocol::kOpenAI && req.stream &&
+      (req.operation == Operation::kChatCompletions || req.operation == Operation::kCompletions)) {
+    // OpenAI streams carry usage only when asked: ask, and hide it from a
+    // client that did not.
+    bool client_asked = false;
+    if (gov::RequestStreamUsage(&req, &client_asked)) strip_usage = !client_asked;
+  }
+  sink.set_tap(gov::NewUsageTap(door.protocol(), req.stream, strip_usage));
+
   if (ctx.watch_client) ctx.watch_client();
   ProviderCall call;
   call.request = &req;
@@ -464,11 +693,11 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
   ProviderOutcome outcome = co_await route.provider->Forward(std::move(call), sink);
   static const chat::Request kNone;  // a passthrough has no typed request; only Fail's error event is encoded
   EncodingReceiver receiver(door, req, kNone, sink);
-  co_await EndCall(outcome, req, receiver, sink, ctx.request_id);
+  co_await EndCall(outcome, req, receiver, sink, ctx);
 }
 
 boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalRequest& req, Route& route,
-                                                ResponseSink& sink, RequestContext& ctx) {
+                                                ResponseSink& sink, RequestContext& ctx, UsageMeter& meter) {
   ProviderCall call;
   call.request = &req;
   call.upstream_model = std::move(route.upstream_model);
@@ -505,11 +734,12 @@ boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalR
   if (ctx.watch_client) ctx.watch_client();
 
   ProviderOutcome outcome;
-  EncodingReceiver receiver(door, req, chat, sink);
+  EncodingReceiver receiver(door, req, chat, sink, &meter);
   switch (req.operation) {
     case Operation::kEmbeddings: {
       chat::EmbedResponse answer;
       outcome = co_await route.provider->Embed(std::move(call), &answer);
+      if (answer.usage) meter.usage = answer.usage;
       if (!outcome.error && !outcome.client_gone) {
         answer.model = req.model;
         std::string body = door.EncodeEmbed(req, answer);
@@ -532,7 +762,7 @@ boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalR
       outcome = co_await route.provider->Chat(std::move(call), receiver);
       break;
   }
-  co_await EndCall(outcome, req, receiver, sink, ctx.request_id);
+  co_await EndCall(outcome, req, receiver, sink, ctx);
 }
 
 }  // namespace sy

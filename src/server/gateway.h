@@ -1,9 +1,11 @@
 // The gateway: everything between a parsed HTTP request and the response,
 // independent of sockets. A request goes
-//   MatchRoute → Authenticator → FrontDoor::Peek → ModelRouter::Resolve
-//   → same protocol:  Provider::Forward (passthrough) → ResponseSink
+//   MatchRoute → Governance::Authenticate/Authorize (head)
+//   → FrontDoor::Peek → ModelRouter::Resolve → Governance::AuthorizeModel/Admit
+//   → same protocol:  Provider::Forward (passthrough) → MeteredSink (UsageTap) → ResponseSink
 //   → otherwise:      FrontDoor::ParseChat → Provider::Chat → ChatReceiver
-//                     (FrontDoor encoder) → ResponseSink.
+//                     (FrontDoor encoder, UsageMeter) → MeteredSink → ResponseSink
+//   → Governance::Settle (cost, budgets, TPM, usage record).
 //
 // Thread-safety: one Gateway is shared by all worker threads. It is immutable
 // after Create() except for atomics (draining flag, provider health).
@@ -25,8 +27,10 @@
 #include "core/model_router.h"
 #include "core/response_sink.h"
 #include "provider/provider_registry.h"
+#include "governance/governance.h"
 #include "server/auth.h"
 #include "server/connection_gauge.h"
+#include "server/metered_sink.h"
 #include "server/router.h"
 
 namespace sy {
@@ -46,6 +50,7 @@ struct GatewayRequest {
   std::string_view x_goog_api_key;     // x-goog-api-key header (Gemini clients), or ""
   std::string_view anthropic_version;  // anthropic-version header, or ""
   std::string_view anthropic_beta;     // anthropic-beta header, or ""
+  std::string_view x_management_key;   // X-Management-Key (llm-mux management API), or ""
 };
 
 // The verdict on a request head: which endpoint, and whether it is refused
@@ -53,6 +58,18 @@ struct GatewayRequest {
 struct Admission {
   RouteMatch route;  // route.protocol: whose shape errors take
   std::optional<GatewayError> error;  // set: send it; the body is not needed
+  gov::Caller caller;                 // who is calling (when admitted)
+};
+
+class AdminApi;
+
+// What a config reload replaces: the config and everything built from it.
+// Immutable; a request holds the snapshot it started with until it ends.
+struct Routing {
+  explicit Routing(config::Config c);
+  config::Config config;
+  ProviderRegistry providers;
+  ModelRouter router;
 };
 
 // What one request may use from the worker thread that runs it.
@@ -63,11 +80,20 @@ struct RequestContext {
   // connection for a disconnect. May be empty.
   std::function<void()> watch_client;
   std::string_view request_id;  // for log lines about this request
+  bool request_id_minted = true; // false: the client sent it (not unique: usage rows get their own)
+  // Set by the gateway when the call failed: the error's code name, for the usage record.
+  std::string_view outcome_error;
+  std::shared_ptr<const Routing> routing;  // set by Handle: the config this request runs on
+  int upstream_key_index = -1;             // set by the gateway: the provider key the call used
 };
 
 class Gateway {
  public:
-  explicit Gateway(config::Config config);
+  // governance: users, keys, limits and usage (owned by the caller; must
+  // outlive the gateway). Null: config keys only, limits in memory, no usage
+  // records (tests, store: none).
+  explicit Gateway(config::Config config, gov::Governance* governance = nullptr);
+  ~Gateway();
 
   // "" when the gateway can serve, else why it must not start (e.g. client
   // keys cannot be hashed: auth would fail open).
@@ -83,7 +109,18 @@ class Gateway {
   static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error,
                                                 WireProtocol protocol = WireProtocol::kOpenAI);
 
+  // The config the server started with (its server: section cannot change
+  // without a restart).
   const config::Config& config() const { return config_; }
+  // The config requests run on now (after reloads).
+  std::shared_ptr<const Routing> routing() const { return routing_.load(); }
+  // Validates `next` and, when it is valid, swaps it in: requests in flight
+  // finish on the old config, later ones use the new. Returns the problems
+  // (none = applied). Settings of server: that differ are reported in
+  // *restart_needed (applied only at the next start).
+  std::vector<config::ConfigError> Reload(config::Config next, std::vector<std::string>* restart_needed);
+  uint64_t reloads() const { return reloads_.load(); }
+  gov::Governance& governance() { return *gov_; }
   ConnectionGauge& connections() { return connections_; }
   const net::CidrSet& trusted_proxies() const { return trusted_proxies_; }
   void BeginDrain() { draining_.store(true); }
@@ -93,20 +130,29 @@ class Gateway {
   // A request for a model: peeked by its front door, resolved, then passed
   // through (same protocol) or translated.
   boost::asio::awaitable<void> HandleInference(const FrontDoor& door, FrontDoorInput input, GatewayRequest& request,
-                                               ResponseSink& sink, RequestContext& ctx);
+                                               const Admission& admission, ResponseSink& sink, RequestContext& ctx);
+  boost::asio::awaitable<void> Passthrough(const FrontDoor& door, InternalRequest& req, Route& route,
+                                           GatewayRequest& request, MeteredSink& sink, RequestContext& ctx);
   boost::asio::awaitable<void> Translate(const FrontDoor& door, InternalRequest& req, Route& route,
-                                         ResponseSink& sink, RequestContext& ctx);
-  boost::asio::awaitable<void> HandleHealth(ResponseSink& sink);
-  boost::asio::awaitable<void> HandleOllamaShow(GatewayRequest& request, ResponseSink& sink);
+                                         ResponseSink& sink, RequestContext& ctx, UsageMeter& meter);
+  // Endpoints that are neither inference nor admin: health, models, Ollama info.
+  boost::asio::awaitable<void> HandleOther(GatewayRequest& request, const RouteMatch& route, const FrontDoor& door,
+                                           const Routing& routing, ResponseSink& sink);
+  boost::asio::awaitable<void> HandleHealth(const Routing& routing, ResponseSink& sink);
+  boost::asio::awaitable<void> HandleOllamaShow(GatewayRequest& request, const Routing& routing, ResponseSink& sink);
   std::string RootBody() const;
-  std::vector<ModelEntry> ModelEntries() const;
+  std::vector<ModelEntry> ModelEntries(const Routing& routing) const;
   // The entry for a model id (alias or provider/model), or nullopt.
-  std::optional<ModelEntry> FindModel(const std::string& id) const;
+  std::optional<ModelEntry> FindModel(const Routing& routing, const std::string& id) const;
+  // A model's entry with GhostLLM's details (context, pricing, capabilities).
+  ModelEntry Describe(const Routing& routing, const std::string& id, const Route& route) const;
 
   config::Config config_;
-  ProviderRegistry providers_;
-  ModelRouter router_;
-  Authenticator auth_;
+  std::atomic<std::shared_ptr<const Routing>> routing_;
+  std::atomic<uint64_t> reloads_{0};
+  std::unique_ptr<gov::Governance> own_governance_;  // when none was given
+  gov::Governance* gov_;
+  std::unique_ptr<AdminApi> admin_;
   long long started_at_;  // unix seconds; the "created" of model objects
   std::atomic<bool> draining_{false};
   ConnectionGauge connections_;

@@ -315,7 +315,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
   // answered before any body byte is read (and without 100 Continue).
   GatewayRequest request{msg.method_string(), msg.target(),       msg[http::field::authorization],
                          msg["x-api-key"],     {},                 msg["x-goog-api-key"],
-                         msg["anthropic-version"], msg["anthropic-beta"]};
+                         msg["anthropic-version"], msg["anthropic-beta"], msg["x-management-key"]};
   const Admission admission = s.worker.gateway().Admit(request);
   const bool body_pending = !parser.is_done();
   bool keep_alive = msg.keep_alive() && !s.worker.draining();
@@ -366,6 +366,7 @@ asio::awaitable<Next> ServeOne(Session& s) {
   ctx.http = &s.worker.http();
   ctx.cancel = &cancel;
   ctx.request_id = request_id;
+  ctx.request_id_minted = request_id != fields.request_id;
   ctx.watch_client = [&] {
     watch = std::make_shared<DisconnectWatch>();
     watch->cancel = &cancel;

@@ -75,6 +75,10 @@ RouteMatch MatchRoute(std::string_view method, std::string_view target) {
   if (path == "/") return Check(method, "GET", Endpoint::kRoot, WireProtocol::kOpenAI);
   if (path == "/health") return Check(method, "GET", Endpoint::kHealth, WireProtocol::kOpenAI);
   if (path == "/readiness") return Check(method, "GET", Endpoint::kReadiness, WireProtocol::kOpenAI);
+  if (path == "/status" || path == "/admin" || path.starts_with("/admin/") || path.starts_with("/v0/management/") ||
+      path == "/v0/management") {
+    return RouteMatch{Endpoint::kAdmin, WireProtocol::kOpenAI, path};
+  }
   for (const auto& r : kOllamaRoutes) {
     if (path == r.path) return Check(method, r.method, r.endpoint, r.protocol);
   }

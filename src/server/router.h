@@ -39,6 +39,10 @@ enum class Endpoint {
   kOllamaShow,        // POST /api/show
   kOllamaVersion,     // GET /api/version
   kOllamaPs,          // GET /api/ps
+  // Administration (admin keys only): GET /status, /admin/..., /admin/v1/...
+  // (TruckLLM), /v0/management/... (llm-mux, X-Management-Key). The admin
+  // API answers unknown paths and methods under these prefixes itself.
+  kAdmin,
   kNotFound,
   kMethodNotAllowed,
 };

@@ -34,10 +34,10 @@ export const RSS_LIMIT_MIB = SLOW_BUILD ? 512 : 200;
 
 // A child process whose output is kept (the last 256 KiB) for failure messages.
 class Child {
-  constructor(name, bin, args) {
+  constructor(name, bin, args, env = undefined) {
     this.name = name;
     this.output = '';
-    this.proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : undefined });
     this.exited = once(this.proc, 'exit').then(([code, signal]) => ({ code, signal }));
     const keep = (chunk) => {
       this.output = (this.output + chunk.toString()).slice(-256 * 1024);
@@ -187,14 +187,18 @@ ${(opts.extraModels ?? []).join('')}`;
 
 let configCounter = 0;
 
-// Starts the gateway with `configText` on a free port.
-export async function startGateway(configText) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-it-'));
-  const configPath = path.join(dir, `switchyard-${process.pid}-${configCounter++}.yaml`);
+// Starts the gateway with `configText` on a free port. opts.env: extra
+// environment variables; opts.dir: the folder for the config (and the default
+// SQLite store beside it), kept on stop (default: a new temporary folder,
+// removed on stop); opts.listen: HOST:PORT instead of a free port.
+export async function startGateway(configText, opts = {}) {
+  const ownDir = !opts.dir;
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-it-'));
+  const configPath = opts.configPath ?? path.join(dir, `switchyard-${process.pid}-${configCounter++}.yaml`);
   fs.writeFileSync(configPath, configText);
   const child = new Child('switchyard', GATEWAY_BIN, [
-    'serve', '--config', configPath, '--listen', '127.0.0.1:0',
-  ]);
+    'serve', '--config', configPath, '--listen', opts.listen ?? '127.0.0.1:0',
+  ], opts.env);
   let m;
   try {
     m = await child.waitForLine(/switchyard listening on 127\.0\.0\.1:(\d+)/);
@@ -210,9 +214,10 @@ export async function startGateway(configText) {
     configPath,
     origin: `http://127.0.0.1:${port}`,
     baseURL: `http://127.0.0.1:${port}/v1`,
-    async stop() {
-      const result = await child.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+    dir,
+    async stop(signal = 'SIGTERM') {
+      const result = await child.stop(signal);
+      if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
       return result;
     },
   };

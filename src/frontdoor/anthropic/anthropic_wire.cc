@@ -48,6 +48,8 @@ std::string_view ErrorTypeName(ErrorCode code) {
     case ErrorCode::kModelNotFound: return "not_found_error";
     case ErrorCode::kPayloadTooLarge: return "request_too_large";
     case ErrorCode::kRateLimited: return "rate_limit_error";
+    case ErrorCode::kForbidden: return "permission_error";
+    case ErrorCode::kInsufficientQuota: return "billing_error";
     case ErrorCode::kInternal:
     case ErrorCode::kProviderError: return "api_error";
     case ErrorCode::kUpstreamTimeout: return "timeout_error";

@@ -663,14 +663,11 @@ ErrorReply OpenAiFrontDoor::EncodeError(const GatewayError& error) const {
 }
 
 std::string OpenAiFrontDoor::ModelList(const std::vector<sy::ModelEntry>& models, long long created) const {
-  std::vector<openai::ModelEntry> entries;
-  entries.reserve(models.size());
-  for (const auto& m : models) entries.push_back({m.id, m.owned_by});
-  return openai::ModelList(entries, created);
+  return openai::ModelList(models, created);
 }
 
 std::string OpenAiFrontDoor::ModelObject(const sy::ModelEntry& model, long long created) const {
-  return openai::ModelObject({model.id, model.owned_by}, created);
+  return openai::ModelObject(model, created);
 }
 
 }  // namespace sy::openai

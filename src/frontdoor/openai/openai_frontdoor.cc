@@ -19,6 +19,8 @@ std::string_view ErrorType(ErrorCode code) {
   switch (code) {
     case ErrorCode::kUnauthorized: return "authentication_error";
     case ErrorCode::kRateLimited: return "rate_limit_error";
+    case ErrorCode::kForbidden: return "permission_error";
+    case ErrorCode::kInsufficientQuota: return "insufficient_quota";
     case ErrorCode::kInternal: return "server_error";
     case ErrorCode::kProviderError:
     case ErrorCode::kNoProvider:
@@ -143,6 +145,24 @@ std::string ModelObject(const ModelEntry& model, long long created) {
   json::AppendString(&out, model.id);
   out += ",\"object\":\"model\",\"created\":" + std::to_string(created) + ",\"owned_by\":";
   json::AppendString(&out, model.owned_by);
+  if (model.detailed) {
+    out += ",\"provider\":";
+    json::AppendString(&out, model.owned_by);
+    out += ",\"context_length\":";
+    out += model.context_length > 0 ? std::to_string(model.context_length) : "null";
+    out += ",\"pricing\":";
+    if (model.input_per_1k >= 0) {
+      json::Writer w(&out);
+      w.BeginObject().Key("input_per_1k").Double(model.input_per_1k).Key("output_per_1k").Double(model.output_per_1k);
+      w.EndObject();
+    } else {
+      out += "null";
+    }
+    out += ",\"capabilities\":";
+    json::Writer w(&out);
+    w.BeginObject().Key("vision").Bool(model.vision).Key("functions").Bool(model.functions);
+    w.Key("streaming").Bool(model.streaming).EndObject();
+  }
   out += "}";
   return out;
 }

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/codec.h"
 #include "core/errors.h"
 #include "core/request.h"
 
@@ -30,11 +31,8 @@ std::string ErrorBody(const GatewayError& error);
 // The error as one SSE event ("data: {...}\n\n"), for failures after a stream began.
 std::string ErrorEvent(const GatewayError& error);
 
-// One entry of GET /v1/models.
-struct ModelEntry {
-  std::string id;
-  std::string owned_by;
-};
+// One entry of GET /v1/models (core/codec.h).
+using ModelEntry = sy::ModelEntry;
 
 // {"id":...,"object":"model","created":...,"owned_by":...}
 std::string ModelObject(const ModelEntry& model, long long created);

@@ -15,6 +15,8 @@ std::string_view ErrorType(ErrorCode code) {
   switch (code) {
     case ErrorCode::kUnauthorized: return "authentication_error";
     case ErrorCode::kRateLimited: return "rate_limit_error";
+    case ErrorCode::kForbidden: return "permission_error";
+    case ErrorCode::kInsufficientQuota: return "insufficient_quota";
     case ErrorCode::kInternal: return "server_error";
     case ErrorCode::kProviderError:
     case ErrorCode::kNoProvider:

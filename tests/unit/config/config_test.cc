@@ -280,14 +280,22 @@ TEST(ConfigTest, NullSectionsAreEmpty) {
   EXPECT_TRUE(r.config->providers.empty());
 }
 
-TEST(ConfigTest, EmptyDocumentNeedsClientKeys) {
+TEST(ConfigTest, EmptyDocumentIsValidWithTheDefaultStore) {
+  // Keys may come from the store (made with the admin API).
   LoadResult r = Load("");
+  ASSERT_TRUE(r.config) << Describe(r);
+  EXPECT_EQ(r.config->store, "");
+  EXPECT_EQ(r.config->server.auth, AuthMode::kKeys);
+}
+
+TEST(ConfigTest, EmptyDocumentWithoutAStoreNeedsClientKeys) {
+  LoadResult r = Load("store: none\n");
   ASSERT_FALSE(r.config);
   EXPECT_TRUE(Contains(ErrorAt(r, "keys"), "auth: none"));
 }
 
 TEST(ConfigTest, AuthKeysWithoutKeysSaysHowToFix) {
-  LoadResult r = Load("server: {auth: keys}\n");
+  LoadResult r = Load("server: {auth: keys}\nstore: none\n");
   ASSERT_FALSE(r.config);
   const std::string message = ErrorAt(r, "keys");
   EXPECT_TRUE(Contains(message, "no client keys")) << message;
@@ -733,8 +741,7 @@ providers:
   std::vector<std::string> paths;
   for (const ConfigError& e : r.errors) paths.push_back(e.path);
   const std::vector<std::string> expected = {
-      "models[0].target",  "server.listen", "server.threads", "providers[0].base_url",
-      "providers[0].type", "keys"};  // "keys" has no position: it sorts last
+      "models[0].target", "server.listen", "server.threads", "providers[0].base_url", "providers[0].type"};
   EXPECT_EQ(paths, expected) << Describe(r);
 }
 

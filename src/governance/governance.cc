@@ -1,0 +1,389 @@
+#include "governance/governance.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/log.h"
+
+namespace sy::gov {
+namespace {
+
+const std::string kEmpty;
+const std::string kAdminKeyId = "admin";
+constexpr int64_t kSeedRefreshMs = 10000;
+
+std::string Dollars(Micros m) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "$%.2f", static_cast<double>(m) / 1e6);
+  return buf;
+}
+
+std::string CeilSeconds(int64_t ms) { return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)); }
+
+GatewayError Unauthorized(std::string message) { return MakeError(ErrorCode::kUnauthorized, std::move(message)); }
+
+}  // namespace
+
+const std::string& Caller::key_id() const {
+  if (entry) return entry->key.id;
+  return admin ? kAdminKeyId : kEmpty;
+}
+
+const std::string& Caller::user_id() const { return entry ? entry->key.user_id : kEmpty; }
+
+std::vector<PriceEntry> PriceEntriesOf(const config::Config& config) {
+  std::vector<PriceEntry> out;
+  auto convert = [](const config::TokenPrice& p) {
+    return Price{p.input, p.output, p.cached_input, p.cache_write};
+  };
+  for (const auto& m : config.models) {
+    if (m.pricing) out.push_back({m.name, convert(*m.pricing)});
+  }
+  for (const auto& p : config.pricing) out.push_back({p.model, convert(p.price)});
+  return out;
+}
+
+Governance::Governance(const config::Config& config, Store* store, std::unique_ptr<Limiter> limiter,
+                       UsageRecorder* recorder, const Clock* clock)
+    : store_(store),
+      limiter_(std::move(limiter)),
+      recorder_(recorder),
+      clock_(clock),
+      keys_(store, config.keys, static_cast<int>(config.usage.key_refresh_ms)),
+      settings_(SettingsOf(config)) {
+  seeds_.store(std::make_shared<const std::unordered_map<std::string, Micros>>());
+}
+
+std::shared_ptr<const Governance::Settings> Governance::SettingsOf(const config::Config& config) {
+  auto s = std::make_shared<Settings>();
+  s->prices = PriceBook(PriceEntriesOf(config));
+  s->auth_required = config.server.auth == config::AuthMode::kKeys;
+  s->admin_digest = config.server.admin_key.empty() ? "" : KeyDigest(config.server.admin_key);
+  s->global_rpm = static_cast<int64_t>(config.limits.rpm);
+  s->global_tpm = static_cast<int64_t>(config.limits.tpm);
+  return s;
+}
+
+std::shared_ptr<const PriceBook> Governance::prices() const {
+  auto s = settings_.load();
+  return std::shared_ptr<const PriceBook>(s, &s->prices);
+}
+
+void Governance::Reconfigure(const config::Config& config) {
+  settings_.store(SettingsOf(config));
+  keys_.SetConfigKeys(config.keys);
+}
+
+Governance::~Governance() { Stop(); }
+
+Status Governance::Start() {
+  Status st = keys_.Reload();
+  if (st.ok()) RefreshSeeds();
+  keys_.set_on_reload([this] {
+    if (clock_->NowMs() - seeds_at_.load() >= kSeedRefreshMs) RefreshSeeds();
+  });
+  keys_.Start();
+  return st;
+}
+
+void Governance::Stop() { keys_.Stop(); }
+
+std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view presented) const {
+  const auto settings = settings_.load();
+  const bool auth_required = settings->auth_required;
+  const std::string& admin_digest = settings->admin_digest;
+  Caller caller;
+  caller.anonymous = !auth_required;
+  if (!presented.empty() && !admin_digest.empty()) {
+    const std::string digest = KeyDigest(presented);
+    // Both sides are digests of equal length: the comparison leaks nothing of the key.
+    if (digest.size() == admin_digest.size() &&
+        CRYPTO_memcmp(digest.data(), admin_digest.data(), digest.size()) == 0) {
+      caller.admin = true;
+      caller.anonymous = false;
+      return caller;
+    }
+  }
+  if (!auth_required) return caller;
+  if (presented.empty()) {
+    return Unauthorized(
+        "Missing API key. Send it as 'Authorization: Bearer KEY', 'x-api-key: KEY' or 'x-goog-api-key: KEY'.");
+  }
+  if (HasBadChecksum(presented)) return Unauthorized("Incorrect API key provided.");
+  caller.table = keys_.table();
+  const std::string digest = KeyDigest(presented);
+  auto it = caller.table->by_digest.find(digest);
+  if (digest.empty() || it == caller.table->by_digest.end()) return Unauthorized("Incorrect API key provided.");
+  const KeyEntry& e = *it->second;
+  const int64_t now = clock_->NowMs();
+  if (e.key.revoked_at != 0 && e.key.revoked_at <= now) return Unauthorized("This API key has been revoked.");
+  if (e.key.expires_at != 0 && e.key.expires_at <= now) return Unauthorized("This API key has expired.");
+  if (e.user && e.user->disabled) return Unauthorized("The owner of this API key is disabled.");
+  caller.entry = &e;
+  caller.admin = e.key.type == KeyType::kAdmin;
+  return caller;
+}
+
+std::optional<GatewayError> Governance::Authorize(const Caller& caller, EndpointClass cls) const {
+  if (cls == EndpointClass::kAdmin) {
+    if (caller.admin) return std::nullopt;
+    return MakeError(ErrorCode::kForbidden, "This endpoint needs an admin key.");
+  }
+  if (!caller.entry) return std::nullopt;
+  const Permissions& p = caller.entry->key.permissions;
+  bool allowed = true;
+  std::string_view what;
+  switch (cls) {
+    case EndpointClass::kChat:
+    case EndpointClass::kCountTokens:
+      allowed = p.chat_completions;
+      what = "chat";
+      break;
+    case EndpointClass::kCompletions:
+      allowed = p.completions;
+      what = "completions";
+      break;
+    case EndpointClass::kEmbeddings:
+      allowed = p.embeddings;
+      what = "embeddings";
+      break;
+    case EndpointClass::kModels:
+      allowed = p.models;
+      what = "model listing";
+      break;
+    case EndpointClass::kAdmin: break;
+  }
+  if (allowed) return std::nullopt;
+  return MakeError(ErrorCode::kForbidden, "This API key is not allowed to use " + std::string(what) + " endpoints.");
+}
+
+std::optional<GatewayError> Governance::AuthorizeModel(const Caller& caller, std::string_view model,
+                                                       std::string_view provider_model) const {
+  if (!caller.entry) return std::nullopt;
+  const auto& patterns = caller.entry->key.permissions.model_patterns;
+  if (patterns.empty()) return std::nullopt;
+  for (const auto& pattern : patterns) {
+    if (ModelMatches(pattern, model) || (!provider_model.empty() && ModelMatches(pattern, provider_model))) {
+      return std::nullopt;
+    }
+  }
+  GatewayError e = MakeError(ErrorCode::kForbidden,
+                             "This API key is not allowed to use model '" + std::string(model.substr(0, 200)) + "'.");
+  e.param = "model";
+  return e;
+}
+
+Micros Governance::Seed(const std::string& counter) const {
+  auto seeds = seeds_.load();
+  auto it = seeds->find(counter);
+  return it == seeds->end() ? 0 : it->second;
+}
+
+BudgetRule Governance::KeyBudget(const ApiKey& key, int64_t now) const {
+  const Window w = WindowOf(static_cast<int>(key.budget_period), now);
+  BudgetRule r;
+  r.id = "bk:" + key.id + ":" + w.id;
+  r.limit = key.budget_limit;
+  r.seed = Seed(r.id);
+  r.window_end_ms = w.end_ms;
+  return r;
+}
+
+BudgetRule Governance::UserBudget(const User& user, int64_t now) const {
+  const Window w = WindowOf(static_cast<int>(user.budget_period), now);
+  BudgetRule r;
+  r.id = "bu:" + user.id + ":" + w.id;
+  r.limit = user.budget_limit;
+  r.seed = Seed(r.id);
+  r.window_end_ms = w.end_ms;
+  return r;
+}
+
+void Governance::RefreshSeeds() {
+  if (!store_) return;
+  const int64_t now = clock_->NowMs();
+  auto table = keys_.table();
+  auto seeds = std::make_shared<std::unordered_map<std::string, Micros>>();
+  for (int period = 0; period <= static_cast<int>(BudgetPeriod::kMonthly); ++period) {
+    bool keys_use = false, users_use = false;
+    for (const auto& [id, e] : table->by_id) {
+      keys_use |= e->key.budget_limit >= 0 && static_cast<int>(e->key.budget_period) == period && !e->from_config;
+    }
+    for (const auto& [id, u] : table->users) {
+      users_use |= u->budget_limit >= 0 && static_cast<int>(u->budget_period) == period;
+    }
+    const Window w = WindowOf(period, now);
+    std::vector<std::pair<std::string, UsageTotals>> rows;
+    if (keys_use && store_->TotalsSince(false, w.start_ms, &rows).ok()) {
+      for (const auto& [id, t] : rows) (*seeds)["bk:" + id + ":" + w.id] = t.cost;
+    }
+    rows.clear();
+    if (users_use && store_->TotalsSince(true, w.start_ms, &rows).ok()) {
+      for (const auto& [id, t] : rows) (*seeds)["bu:" + id + ":" + w.id] = t.cost;
+    }
+  }
+  // Config keys have ids too ("cfg_NAME"): their spend is in the store as well.
+  for (int period = 0; period <= static_cast<int>(BudgetPeriod::kMonthly); ++period) {
+    bool used = false;
+    for (const auto& [id, e] : table->by_id) {
+      used |= e->from_config && e->key.budget_limit >= 0 && static_cast<int>(e->key.budget_period) == period;
+    }
+    if (!used) continue;
+    const Window w = WindowOf(period, now);
+    std::vector<std::pair<std::string, UsageTotals>> rows;
+    if (store_->TotalsSince(false, w.start_ms, &rows).ok()) {
+      for (const auto& [id, t] : rows) (*seeds)["bk:" + id + ":" + w.id] = t.cost;
+    }
+  }
+  seeds_.store(std::move(seeds));
+  seeds_at_.store(now);
+}
+
+std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inference, int64_t est_tokens,
+                                              Ticket* ticket) {
+  const int64_t now = clock_->NowMs();
+  std::vector<RateRule> rates;
+  std::vector<BudgetRule> budgets;
+  // What each rule is, for messages: parallel to rates.
+  std::vector<std::string_view> names;
+  const ApiKey* key = caller.entry ? &caller.entry->key : nullptr;
+  const User* user = caller.entry && caller.entry->user ? caller.entry->user.get() : nullptr;
+  auto add_rate = [&](std::string id, int64_t limit, int64_t cost, std::string_view name) {
+    if (limit <= 0) return;
+    rates.push_back(RateRule{std::move(id), limit, 60000, cost});
+    names.push_back(name);
+  };
+  const int64_t tokens = std::max<int64_t>(0, est_tokens);
+  if (key) {
+    add_rate("k:" + key->id + ":rpm", key->rpm_limit, 1, "requests per minute on this API key");
+    if (inference) add_rate("k:" + key->id + ":tpm", key->tpm_limit, tokens, "tokens per minute on this API key");
+  }
+  if (user) {
+    add_rate("u:" + user->id + ":rpm", user->rpm_limit, 1, "requests per minute for this user");
+    if (inference) add_rate("u:" + user->id + ":tpm", user->tpm_limit, tokens, "tokens per minute for this user");
+  }
+  const auto settings = settings_.load();
+  add_rate("g:rpm", settings->global_rpm, 1, "requests per minute on this gateway");
+  if (inference) add_rate("g:tpm", settings->global_tpm, tokens, "tokens per minute on this gateway");
+  if (inference && key && key->budget_limit >= 0) budgets.push_back(KeyBudget(*key, now));
+  if (inference && user && user->budget_limit >= 0) budgets.push_back(UserBudget(*user, now));
+  if (rates.empty() && budgets.empty()) return std::nullopt;
+
+  Verdict v = limiter_->Admit(rates, budgets, now);
+  if (v.degraded) degraded_.fetch_add(1, std::memory_order_relaxed);
+
+  // X-RateLimit-*: the request-count rule nearest its limit (else a token rule).
+  int shown = -1;
+  for (size_t i = 0; i < rates.size() && i < v.rates.size(); ++i) {
+    const bool requests = rates[i].id.ends_with(":rpm");
+    const bool shown_requests = shown >= 0 && rates[shown].id.ends_with(":rpm");
+    if (shown < 0 || (requests && !shown_requests) ||
+        (requests == shown_requests && v.rates[i].remaining < v.rates[shown].remaining)) {
+      shown = static_cast<int>(i);
+    }
+  }
+  if (v.denied_rate >= 0) shown = v.denied_rate;
+  if (shown >= 0) {
+    const RateState& s = v.rates[shown];
+    ticket->headers.emplace_back("X-RateLimit-Limit", std::to_string(s.limit));
+    ticket->headers.emplace_back("X-RateLimit-Remaining", std::to_string(std::max<int64_t>(0, s.remaining)));
+    ticket->headers.emplace_back("X-RateLimit-Reset", std::to_string((now + s.reset_ms + 999) / 1000));
+  }
+
+  if (v.denied_budget >= 0) {
+    over_budget_.fetch_add(1, std::memory_order_relaxed);
+    const BudgetRule& b = budgets[v.denied_budget];
+    const bool of_user = b.id.starts_with("bu:");
+    const Micros spent = v.denied_budget < static_cast<int>(v.spent.size()) ? v.spent[v.denied_budget] : b.limit;
+    std::string msg = std::string(of_user ? "The owner of this API key has" : "This API key has") +
+                      " used its budget (" + Dollars(spent) + " of " + Dollars(b.limit) + ")";
+    msg += b.window_end_ms ? "; it resets at " + IsoTime(b.window_end_ms) + "." : "; it does not reset.";
+    GatewayError e = MakeError(ErrorCode::kInsufficientQuota, std::move(msg));
+    if (b.window_end_ms) e.retry_after = CeilSeconds(b.window_end_ms - now);
+    return e;
+  }
+  if (v.denied_rate >= 0) {
+    rate_limited_.fetch_add(1, std::memory_order_relaxed);
+    const RateRule& r = rates[v.denied_rate];
+    std::string msg = "Rate limit reached for " + std::string(names[v.denied_rate]) + " (limit " +
+                      std::to_string(r.limit) + "). Retry after " + CeilSeconds(v.retry_after_ms) + " s.";
+    if (r.cost > r.limit) msg = "This request's estimated " + std::to_string(r.cost) + " tokens exceed the limit of " +
+                                std::to_string(r.limit) + " " + std::string(names[v.denied_rate]) + ".";
+    GatewayError e = MakeError(ErrorCode::kRateLimited, std::move(msg));
+    e.retry_after = CeilSeconds(v.retry_after_ms);
+    ticket->headers.emplace_back("X-RateLimit-Retry-After", *e.retry_after);
+    return e;
+  }
+  for (auto& r : rates) {
+    if (r.id.ends_with(":tpm")) ticket->tpm.push_back(std::move(r));
+  }
+  ticket->budgets = std::move(budgets);
+  ticket->reserved_tokens = tokens;
+  return std::nullopt;
+}
+
+void Governance::Settle(const Caller& caller, Ticket& ticket, UsageRecord record,
+                        const std::optional<chat::Usage>& usage, int64_t estimated_output) {
+  record.key_id = caller.key_id();
+  record.user_id = caller.user_id();
+  chat::Usage billed;
+  if (usage) {
+    billed = *usage;
+    record.usage_source = "provider";
+  } else if (estimated_output > 0) {
+    billed.input_tokens = ticket.reserved_tokens;
+    billed.output_tokens = estimated_output;
+    record.usage_source = "estimated";
+  } else {
+    record.usage_source = "none";
+  }
+  record.prompt_tokens = billed.input_tokens;
+  record.completion_tokens = billed.output_tokens;
+  record.cached_tokens = billed.cached_input_tokens;
+  record.reasoning_tokens = billed.reasoning_tokens;
+  if (record.usage_source != "none") {
+    const auto settings = settings_.load();
+    if (auto price = settings->prices.Find(record.model, record.provider, record.upstream_model)) {
+      record.cost = CostOf(billed, *price);
+    }
+  }
+  if (record.cost > 0 && !ticket.budgets.empty()) limiter_->Charge(ticket.budgets, record.cost);
+  if (!ticket.tpm.empty()) {
+    // Reconcile the reservation with what was used (a refund when less).
+    const int64_t used = record.usage_source == "none" && record.error.empty() ? ticket.reserved_tokens
+                                                                              : billed.total();
+    const int64_t delta = used - ticket.reserved_tokens;
+    if (delta != 0) {
+      for (auto& r : ticket.tpm) r.cost = delta;
+      limiter_->Adjust(ticket.tpm, clock_->NowMs());
+    }
+    ticket.tpm.clear();
+  }
+  ticket.budgets.clear();
+  if (recorder_) recorder_->Record(std::move(record));
+}
+
+Micros Governance::CurrentSpend(const KeyEntry& entry) const {
+  if (entry.key.budget_limit < 0) {
+    // No budget: this month's spend, as far as the limiter has counted it.
+    ApiKey k = entry.key;
+    k.budget_period = BudgetPeriod::kMonthly;
+    const BudgetRule r = KeyBudget(k, clock_->NowMs());
+    return limiter_->Spent(std::span<const BudgetRule>(&r, 1)).at(0);
+  }
+  const BudgetRule r = KeyBudget(entry.key, clock_->NowMs());
+  return limiter_->Spent(std::span<const BudgetRule>(&r, 1)).at(0);
+}
+
+Micros Governance::CurrentUserSpend(const User& user) const {
+  const BudgetRule r = UserBudget(user, clock_->NowMs());
+  return limiter_->Spent(std::span<const BudgetRule>(&r, 1)).at(0);
+}
+
+GovernanceStats Governance::stats() const {
+  return GovernanceStats{rate_limited_.load(), over_budget_.load(), degraded_.load()};
+}
+
+}  // namespace sy::gov

@@ -1,0 +1,134 @@
+// Internal: what SqliteStore and PgStore share. The Store's queries, the
+// schema's column lists and the row codecs are written once here, against a
+// minimal connection interface (sql::Conn) that each backend implements over
+// its client library. Statements use PostgreSQL's "$1".."$n" placeholders
+// (SQLite reads them as its numbered "?NNN" form) and only SQL both engines
+// speak; the few differences are in sql::Dialect.
+//
+// Not part of the public seam: include governance/store.h instead.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "governance/store.h"
+
+namespace sy::gov::sql {
+
+// A statement's parameters, $1 first.
+class Params {
+ public:
+  Params& Int(int64_t v) {
+    values_.emplace_back(v);
+    return *this;
+  }
+  Params& Text(std::string_view v) {
+    values_.emplace_back(std::string(v));
+    return *this;
+  }
+  size_t size() const { return values_.size(); }
+  bool is_int(size_t i) const { return std::holds_alternative<int64_t>(values_[i]); }
+  int64_t int_at(size_t i) const { return std::get<int64_t>(values_[i]); }
+  const std::string& text_at(size_t i) const { return std::get<std::string>(values_[i]); }
+
+ private:
+  std::vector<std::variant<int64_t, std::string>> values_;
+};
+
+// One result row; columns are 0-based. NULL reads as 0 or "". Int() of a
+// boolean column reads 1 or 0.
+class Row {
+ public:
+  virtual ~Row() = default;
+  virtual int64_t Int(int col) const = 0;
+  virtual std::string Text(int col) const = 0;
+};
+
+// Called per result row; a non-OK status stops the statement and is returned.
+using RowFn = std::function<Status(const Row&)>;
+
+// A connection, used by one thread at a time (the backend's WithConn holds it).
+class Conn {
+ public:
+  virtual ~Conn() = default;
+  // Runs one statement. on_row (may be empty) sees each row; *changes (may be
+  // null) gets the number of rows inserted, updated or deleted. Errors: a
+  // unique violation is kConflict, any other constraint kInvalid, anything
+  // else kUnavailable.
+  virtual Status Exec(std::string_view sql, const Params& params, const RowFn& on_row = {},
+                      int64_t* changes = nullptr) = 0;
+  // Runs a script of one or more statements without parameters (migrations).
+  virtual Status Script(const std::string& sql) = 0;
+};
+
+struct Dialect {
+  const char* begin_write;  // starts a write transaction ("BEGIN IMMEDIATE" in SQLite)
+  const char* begin_read;   // starts a read-only transaction that sees one snapshot
+  const char* greatest;     // the two-argument maximum: "max" / "GREATEST"
+  const char* strpos;       // position of a substring, 1-based, 0 if absent: "instr" / "strpos"
+};
+
+// One schema version: applied once, in order, in a transaction, and recorded
+// in schema_migrations(version, applied_at).
+struct Migration {
+  int64_t version;
+  const char* sql;
+};
+
+// Rows per multi-row INSERT into usage (18 parameters each): keeps a
+// statement well under both engines' parameter limits and a few MB of text.
+inline constexpr size_t kUsageRowsPerStatement = 500;
+
+// Maps a unique-constraint name (or an engine message naming it) to the
+// field that is taken.
+Status ConflictStatus(std::string_view constraint_or_message);
+
+class SqlStore : public Store {
+ public:
+  Status Migrate() override;
+
+  Status CreateUser(const User& user) override;
+  Status GetUser(const std::string& id, User* out) override;
+  Status ListUsers(const UserQuery& q, std::vector<User>* out, int64_t* total) override;
+  Status UpdateUser(const User& user) override;
+
+  Status CreateKey(const ApiKey& key) override;
+  Status UpdateKey(const ApiKey& key) override;
+  Status RevokeKey(const std::string& id, int64_t at_ms) override;
+  Status ListKeys(const std::string& user_id, std::vector<ApiKey>* out) override;
+
+  Status ChangeSeq(int64_t* seq) override;
+  Status LoadAll(std::vector<User>* users, std::vector<ApiKey>* keys, int64_t* seq) override;
+
+  Status InsertUsage(std::span<const UsageRecord> rows) override;
+  Status CountUsage(int64_t* n) override;
+  Status ListUsage(const UsageQuery& q, int64_t limit, std::vector<UsageRecord>* out) override;
+  Status Report(const UsageQuery& q, UsageReport* out) override;
+  Status TotalsSince(bool by_user, int64_t since_ms, std::vector<std::pair<std::string, UsageTotals>>* out) override;
+
+ protected:
+  // Runs fn with sole use of a connection (the writing one when `write`),
+  // connecting first if needed. Leaves no transaction open behind it.
+  virtual Status WithConn(bool write, const std::function<Status(Conn&)>& fn) = 0;
+  virtual const Dialect& dialect() const = 0;
+  // Ascending versions.
+  virtual std::span<const Migration> migrations() const = 0;
+  // Held around Migrate() on its connection (PostgreSQL: an advisory lock).
+  virtual Status LockMigrations(Conn& c) { return Status::Ok(); }
+  virtual void UnlockMigrations(Conn& c) {}
+
+ private:
+  // fn inside BEGIN ... COMMIT; rolled back when fn or the commit fails.
+  Status Txn(bool write, const std::function<Status(Conn&)>& fn);
+  Status MigrateLocked(Conn& c);
+};
+
+// "YYYY-MM-DD" of a day number (days since 1970-01-01, UTC).
+std::string DayName(int64_t day);
+
+}  // namespace sy::gov::sql

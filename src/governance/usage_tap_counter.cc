@@ -1,0 +1,364 @@
+#include "governance/usage_tap_counter.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace sy::gov::tap {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// Larger counts are not real; the cap keeps sums and price products far from
+// overflow.
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+// Field slots per protocol (UsageCounter::fields_).
+enum : int { kIn = 0, kOut = 1, kCached = 2, kWrite = 3, kHit = 4, kReasoning = 5 };
+// Gemini keeps toolUsePromptTokenCount in the kWrite slot (it has no cache
+// writes); Anthropic keeps cache_creation_input_tokens there.
+constexpr int kToolPrompt = kWrite;
+
+simdjson::dom::parser& Parser() {
+  // One per thread: a tap is driven by one thread at a time, and a DOM never
+  // outlives the call that parsed it.
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+size_t Find(std::string_view s, std::string_view what, size_t from) {
+  if (from >= s.size() || what.size() > s.size() - from) return kNpos;
+  const void* hit = memmem(s.data() + from, s.size() - from, what.data(), what.size());
+  return hit == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+}
+
+int64_t Sum(int64_t a, int64_t b) { return a + b; }  // both <= kMaxCount: cannot overflow
+
+}  // namespace
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && IsJsonSpace(s[i])) ++i;
+  return i;
+}
+
+size_t StringEnd(std::string_view s, size_t i) {
+  // A plain loop: the strings of a stream chunk are short, and a library
+  // search per quote costs more in calls than it saves.
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;  // the escaped byte
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return kNpos;
+}
+
+size_t ValueEnd(std::string_view s, size_t i) {
+  if (i >= s.size()) return kNpos;
+  const char c = s[i];
+  if (c == '"') return StringEnd(s, i);
+  if (c == '{' || c == '[') {
+    size_t depth = 0;
+    while (i < s.size()) {
+      const char d = s[i];
+      if (d == '"') {
+        i = StringEnd(s, i);
+        if (i == kNpos) return kNpos;
+        continue;
+      }
+      if (d == '{' || d == '[') {
+        ++depth;
+      } else if (d == '}' || d == ']') {
+        if (--depth == 0) return i + 1;
+      }
+      ++i;
+    }
+    return kNpos;
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !IsJsonSpace(s[i])) ++i;
+  return i;
+}
+
+UsageCounter::UsageCounter(WireProtocol protocol) : protocol_(protocol) {
+  switch (protocol) {
+    case WireProtocol::kGemini: marker_ = "\"usageMetadata\""; break;
+    case WireProtocol::kOllama: marker_ = "eval_count\""; break;  // prompt_eval_count and eval_count
+    default: marker_ = "\"usage\""; break;
+  }
+  marker_key_ = protocol == WireProtocol::kOllama ? "eval_count" : marker_.substr(1, marker_.size() - 2);
+}
+
+UsageCounter::Member UsageCounter::Classify(std::string_view key) const {
+  if (key == marker_key_ || (protocol_ == WireProtocol::kOllama && key == "prompt_eval_count")) return Member::kUsage;
+  switch (protocol_) {
+    case WireProtocol::kOpenAI:
+      if (key == "content" || key == "reasoning_content" || key == "reasoning" || key == "arguments" ||
+          key == "text" || key == "refusal") {
+        return Member::kText;
+      }
+      return Member::kNone;
+    case WireProtocol::kOpenAIResponses:
+      return key == "delta" || key == "text" || key == "arguments" ? Member::kText : Member::kNone;
+    case WireProtocol::kAnthropic:
+      if (key == "text" || key == "thinking" || key == "partial_json") return Member::kText;
+      return key == "input" ? Member::kObject : Member::kNone;
+    case WireProtocol::kGemini:
+      if (key == "text") return Member::kText;
+      return key == "args" ? Member::kObject : Member::kNone;
+    case WireProtocol::kOllama:
+      if (key == "content" || key == "thinking" || key == "response") return Member::kText;
+      return key == "arguments" ? Member::kObject : Member::kNone;
+  }
+  return Member::kNone;
+}
+
+void UsageCounter::CountText(std::string_view s) { Scan(s); }
+
+bool UsageCounter::Scan(std::string_view s) {
+  // Walks the strings of `s` from quote to quote; a string followed by ':' is
+  // a key. One pass over the bytes, no parse: every event of a stream goes
+  // through here, and only those where a usage member shows are parsed.
+  const char* const p = s.data();
+  const size_t n = s.size();
+  bool usage = false;
+  size_t i = 0;
+  for (;;) {
+    while (i < n && p[i] != '"') ++i;
+    if (i >= n) break;
+    const size_t open = i;
+    const size_t close = StringEnd(s, open);
+    if (close == kNpos) break;
+    size_t j = SkipSpace(s, close);
+    if (j >= n || p[j] != ':') {
+      i = close;
+      continue;
+    }
+    j = SkipSpace(s, j + 1);
+    if (j >= n) break;
+    const Member member = Classify(s.substr(open + 1, close - open - 2));
+    if (member == Member::kUsage) {
+      // "usage": an object (not null); Ollama's counts: a number.
+      if (protocol_ == WireProtocol::kOllama ? (p[j] >= '0' && p[j] <= '9') || p[j] == '-' : p[j] == '{') usage = true;
+      i = j;
+    } else if (member != Member::kNone && p[j] == '"') {
+      const size_t end = StringEnd(s, j);
+      // A value cut off at the end of `s` (a stream that stopped) counts as far as it goes.
+      text_bytes_ += static_cast<int64_t>((end == kNpos ? n : end - 1) - (j + 1));
+      if (end == kNpos) break;
+      i = end;
+    } else if (member == Member::kObject && (p[j] == '{' || p[j] == '[')) {
+      const size_t end = ValueEnd(s, j);
+      text_bytes_ += static_cast<int64_t>((end == kNpos ? n : end) - j);
+      if (end == kNpos) break;
+      i = end;
+    } else {
+      i = j;
+    }
+  }
+  return usage;
+}
+
+bool UsageCounter::Unit(std::string_view text, bool padded) {
+  if (!Scan(text)) return false;
+  return ParseUnit(text, padded);
+}
+
+bool UsageCounter::ParseUnit(std::string_view text, bool padded) {
+  object unit;
+  if (Parser().parse(text.data(), text.size(), /*realloc_if_needed=*/!padded).get_object().get(unit)) return false;
+  ReadUnit(unit);
+  if (protocol_ != WireProtocol::kOpenAI) return false;
+  // A usage-only chunk: the one include_usage adds before [DONE].
+  object usage;
+  if (unit["usage"].get_object().get(usage)) return false;
+  element error;
+  if (!unit["error"].get(error) && !error.is_null()) return false;
+  element choices;
+  if (unit["choices"].get(choices) || choices.is_null()) return true;
+  simdjson::dom::array list;
+  return !choices.get_array().get(list) && list.size() == 0;
+}
+
+void UsageCounter::ReadUnit(object unit) {
+  object usage, outer;
+  switch (protocol_) {
+    case WireProtocol::kOpenAI:
+      if (!unit["usage"].get_object().get(usage)) {
+        MergeUsage(usage);
+      } else if (!unit["x_groq"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) {
+        MergeUsage(usage);  // Groq: usage in x_groq on the last chunk
+      }
+      return;
+    case WireProtocol::kOpenAIResponses:
+      if (!unit["usage"].get_object().get(usage)) MergeUsage(usage);
+      if (!unit["response"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) MergeUsage(usage);
+      return;
+    case WireProtocol::kAnthropic:
+      if (!unit["message"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) {
+        MergeUsage(usage);  // message_start
+      }
+      if (!unit["usage"].get_object().get(usage)) MergeUsage(usage);  // message_delta, or a whole message
+      return;
+    case WireProtocol::kGemini:
+      if (!unit["usageMetadata"].get_object().get(usage)) MergeUsage(usage);
+      return;
+    case WireProtocol::kOllama:
+      MergeUsage(unit);  // the counts are members of the final line itself
+      return;
+  }
+}
+
+void UsageCounter::MergeUsage(object usage) {
+  auto take = [this](object obj, std::string_view key, int field) {
+    element v;
+    if (!obj[key].get(v)) Set(field, v);
+  };
+  object details;
+  switch (protocol_) {
+    case WireProtocol::kOpenAI:
+      take(usage, "prompt_tokens", kIn);
+      take(usage, "completion_tokens", kOut);
+      take(usage, "prompt_cache_hit_tokens", kHit);  // DeepSeek
+      if (!usage["prompt_tokens_details"].get_object().get(details)) {
+        take(details, "cached_tokens", kCached);
+        take(details, "cache_write_tokens", kWrite);  // OpenRouter
+      }
+      if (!usage["completion_tokens_details"].get_object().get(details)) take(details, "reasoning_tokens", kReasoning);
+      return;
+    case WireProtocol::kOpenAIResponses:
+      take(usage, "input_tokens", kIn);
+      take(usage, "output_tokens", kOut);
+      if (!usage["input_tokens_details"].get_object().get(details)) take(details, "cached_tokens", kCached);
+      if (!usage["output_tokens_details"].get_object().get(details)) take(details, "reasoning_tokens", kReasoning);
+      return;
+    case WireProtocol::kAnthropic:
+      take(usage, "input_tokens", kIn);
+      take(usage, "output_tokens", kOut);
+      take(usage, "cache_read_input_tokens", kCached);
+      take(usage, "cache_creation_input_tokens", kWrite);
+      return;
+    case WireProtocol::kGemini:
+      take(usage, "promptTokenCount", kIn);
+      take(usage, "candidatesTokenCount", kOut);
+      take(usage, "cachedContentTokenCount", kCached);
+      take(usage, "toolUsePromptTokenCount", kToolPrompt);
+      take(usage, "thoughtsTokenCount", kReasoning);
+      return;
+    case WireProtocol::kOllama:
+      take(usage, "prompt_eval_count", kIn);
+      take(usage, "eval_count", kOut);
+      return;
+  }
+}
+
+void UsageCounter::Set(int field, element value) {
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  if (!value.get_int64().get(i)) {
+    Set(field, i);
+  } else if (!value.get_uint64().get(u)) {
+    Set(field, kMaxCount);
+  } else if (!value.get_double().get(d) && std::isfinite(d) && std::floor(d) == d) {
+    Set(field, d >= static_cast<double>(kMaxCount) ? kMaxCount : d <= 0 ? 0 : static_cast<int64_t>(d));
+  }
+  // Anything else (null, a string...) is not a count: the field keeps its value.
+}
+
+void UsageCounter::Set(int field, int64_t value) {
+  fields_[field] = value < 0 ? 0 : (value > kMaxCount ? kMaxCount : value);
+  seen_ |= 1u << field;
+}
+
+void UsageCounter::Body(std::string_view text) {
+  CountText(text);
+  element root;
+  if (!Parser().parse(text.data(), text.size()).get(root)) {
+    object obj;
+    simdjson::dom::array list;
+    if (!root.get_object().get(obj)) {
+      ReadUnit(obj);
+    } else if (!root.get_array().get(list)) {  // Gemini: a stream read as one JSON array
+      for (element item : list) {
+        if (!item.get_object().get(obj)) ReadUnit(obj);
+      }
+    }
+    return;
+  }
+  // Not one JSON document (NDJSON, SSE, or cut short): the usage objects
+  // found by their markers, in order.
+  Tail(text);
+}
+
+void UsageCounter::Tail(std::string_view s) {
+  for (size_t m = Find(s, marker_, 0); m != kNpos; m = Find(s, marker_, m + 1)) {
+    size_t j = SkipSpace(s, m + marker_.size());
+    if (j >= s.size() || s[j] != ':') continue;
+    j = SkipSpace(s, j + 1);
+    if (j >= s.size()) break;
+    if (protocol_ == WireProtocol::kOllama) {
+      int field = -1;
+      if (m >= 8 && s.substr(m - 8, 8) == "\"prompt_") {
+        field = kIn;
+      } else if (m >= 1 && s[m - 1] == '"') {
+        field = kOut;
+      }
+      int64_t n = 0;
+      const auto [end, ec] = std::from_chars(s.data() + j, s.data() + s.size(), n);
+      if (field >= 0 && ec == std::errc() && end != s.data() + j) Set(field, n);
+      continue;
+    }
+    if (s[j] != '{' || (m > 0 && s[m - 1] == '\\')) continue;
+    const size_t end = ValueEnd(s, j);
+    if (end == kNpos) break;
+    object usage;
+    if (!Parser().parse(s.data() + j, end - j).get_object().get(usage)) MergeUsage(usage);
+  }
+}
+
+std::optional<chat::Usage> UsageCounter::usage() const {
+  if (seen_ == 0) return std::nullopt;
+  chat::Usage u;
+  switch (protocol_) {
+    case WireProtocol::kOpenAI:
+      u.input_tokens = Get(kIn);
+      u.output_tokens = Get(kOut);
+      u.cached_input_tokens = Get(kCached) != 0 ? Get(kCached) : Get(kHit);
+      u.cache_write_tokens = Get(kWrite);
+      u.reasoning_tokens = Get(kReasoning);
+      break;
+    case WireProtocol::kOpenAIResponses:
+      u.input_tokens = Get(kIn);
+      u.output_tokens = Get(kOut);
+      u.cached_input_tokens = Get(kCached);
+      u.reasoning_tokens = Get(kReasoning);
+      break;
+    case WireProtocol::kAnthropic:
+      // input_tokens excludes the cache reads and writes; the internal total includes them.
+      u.cached_input_tokens = Get(kCached);
+      u.cache_write_tokens = Get(kWrite);
+      u.input_tokens = Sum(Sum(Get(kIn), Get(kCached)), Get(kWrite));
+      u.output_tokens = Get(kOut);
+      break;
+    case WireProtocol::kGemini:
+      // candidatesTokenCount excludes the thoughts; the internal output includes them.
+      u.input_tokens = Sum(Get(kIn), Get(kToolPrompt));
+      u.cached_input_tokens = Get(kCached);
+      u.reasoning_tokens = Get(kReasoning);
+      u.output_tokens = Sum(Get(kOut), Get(kReasoning));
+      break;
+    case WireProtocol::kOllama:
+      u.input_tokens = Get(kIn);
+      u.output_tokens = Get(kOut);
+      break;
+  }
+  return u;
+}
+
+int64_t UsageCounter::EstimatedOutputTokens() const { return (text_bytes_ + 3) / 4; }
+
+}  // namespace sy::gov::tap
