@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start: installs what is missing, builds (release and sanitizer), runs
-# the unit tests (ctest, sanitizer build), a fuzz smoke run (scripts/fuzz.sh:
+# Quick start: installs what is missing, builds (release and sanitizer), starts
+# a throwaway PostgreSQL and Redis (scripts/services.sh; stopped at the end),
+# runs the unit tests (ctest, sanitizer build), a fuzz smoke run (scripts/fuzz.sh:
 # every target for SWITCHYARD_FUZZ_SECONDS, default 10) and the integration
 # tests (node's test runner driving build/switchyard, then
 # build-asan/switchyard, with the openai SDK against build/mock_upstream),
@@ -21,7 +22,11 @@ passed=0
 failed=0
 status=0
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+# The store, limiter and scale-out tests run against a real PostgreSQL and
+# Redis: SWITCHYARD_TEST_PG_URL and SWITCHYARD_TEST_REDIS_URL.
+services=$(bash scripts/services.sh start)
+eval "$services"
+trap 'bash scripts/services.sh stop "$SWITCHYARD_SERVICES_DIR"; rm -rf "$logs"' EXIT
 
 # ---- unit tests
 echo "== unit tests (build-asan)"

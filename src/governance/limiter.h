@@ -13,8 +13,10 @@
 //
 // Budget rules are spend counters. The caller names each counter with its
 // window ("key:key_0f..:monthly:2026-12"), so a new window is a new counter:
-// nothing is ever reset. A counter that does not exist yet starts at `seed`
-// (the spend the database has for that window, e.g. after a Redis restart).
+// nothing is ever reset. A counter never reads below its `seed` (the spend
+// the database ledger has for that window): one that does not exist yet
+// starts there, and one that fell behind (charges lost with a Redis restart or
+// made during an outage) is lifted to it.
 #pragma once
 
 #include <cstdint>

@@ -168,7 +168,7 @@ Verdict LocalLimiter::Admit(std::span<const RateRule> rates, std::span<const Bud
     Shard& shard = shards_[ShardOf(rule.id)];
     auto it = shard.counters.find(rule.id);
     const Counter* counter = it == shard.counters.end() ? nullptr : &it->second;
-    const Micros spent = counter != nullptr ? counter->spent : rule.seed;
+    const Micros spent = counter != nullptr ? std::max(counter->spent, rule.seed) : rule.seed;
     verdict.spent[j] = spent;
     const Micros limit = BudgetLimit(rule, counter);
     if (limit >= 0 && spent >= limit && verdict.denied_budget < 0) verdict.denied_budget = static_cast<int>(j);
@@ -227,6 +227,7 @@ void LocalLimiter::Charge(std::span<const BudgetRule> budgets, Micros amount) {
     Shard& shard = shards_[ShardOf(rule.id)];
     auto [it, created] = shard.counters.try_emplace(rule.id, Counter{rule.seed, rule.seed, rule.window_end_ms});
     Counter& counter = it->second;
+    if (counter.spent < rule.seed) counter.spent = rule.seed;  // the ledger knows more (another instance, an outage)
     counter.spent = SaturatingAdd(counter.spent, amount);
     if (rule.window_end_ms != 0) counter.window_end_ms = rule.window_end_ms;
   }
@@ -243,7 +244,7 @@ std::vector<Micros> LocalLimiter::Spent(std::span<const BudgetRule> budgets) {
   for (size_t j = 0; j < budgets.size(); ++j) {
     const Shard& shard = shards_[ShardOf(budgets[j].id)];
     auto it = shard.counters.find(budgets[j].id);
-    out[j] = it == shard.counters.end() ? budgets[j].seed : it->second.spent;
+    out[j] = it == shard.counters.end() ? budgets[j].seed : std::max(it->second.spent, budgets[j].seed);
   }
   Unlock(mask);
   return out;

@@ -50,7 +50,6 @@ class PriceBook {
   PriceBook() = default;
   explicit PriceBook(std::vector<PriceEntry> entries);
   std::optional<Price> Find(std::string_view alias, std::string_view provider, std::string_view upstream_model) const;
-  // Model info for /v1/models: the price in dollars per 1K tokens (input, output).
  private:
   std::vector<PriceEntry> entries_;
 };

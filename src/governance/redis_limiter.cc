@@ -358,6 +358,8 @@ class RedisLimiter final : public Limiter {
       } else if (e->type != REDIS_REPLY_STRING ||
                  !ParseInt(std::string_view(e->str, e->len), INT64_MIN, INT64_MAX, &(*out)[i])) {
         return false;
+      } else {
+        (*out)[i] = std::max((*out)[i], budgets[i].seed);
       }
     }
     return true;

@@ -7,7 +7,10 @@
 //
 // Rate buckets hold a GCRA theoretical arrival time (unix µs) and expire
 // once full; budget counters hold integer micro-dollars and expire a day
-// after their window ends. The arithmetic matches LocalLimiter's.
+// after their window ends. A counter below its seed (the spend the database
+// ledger has for the window) is taken at the seed: charges made while Redis
+// was unreachable, or lost with a Redis restart, come back from the ledger.
+// The arithmetic matches LocalLimiter's.
 #pragma once
 
 namespace sy::gov::redis_scripts {
@@ -70,7 +73,7 @@ local spent = {}
 for j = 1, #KEYS - nr do
   local a = 2 + nr * 3 + (j - 1) * 2
   local limit, seed = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local v = tonumber(redis.call('GET', KEYS[nr + j]) or '') or seed
+  local v = math.max(tonumber(redis.call('GET', KEYS[nr + j]) or '') or seed, seed)
   spent[j] = v
   if limit >= 0 and v >= limit and denied_budget < 0 then denied_budget = j - 1 end
 end
@@ -120,7 +123,8 @@ inline constexpr const char kCharge[] = R"lua(
 local out = {}
 for i = 1, #KEYS do
   local a = 2 + (i - 1) * 2
-  redis.call('SET', KEYS[i], ARGV[a], 'NX')
+  local cur = tonumber(redis.call('GET', KEYS[i]) or '')
+  if cur == nil or cur < tonumber(ARGV[a]) then redis.call('SET', KEYS[i], ARGV[a]) end
   out[i] = redis.call('INCRBY', KEYS[i], ARGV[1])
   local window_end = tonumber(ARGV[a + 1])
   if window_end > 0 then

@@ -5,6 +5,7 @@
 namespace sy::sse {
 
 void Parser::Feed(std::string_view bytes) {
+  if (bytes.empty()) return;  // data() may be null: memchr(nullptr, ..., 0) is undefined
   // Whole lines are found with memchr and handed on as views of the input;
   // only a line split across pieces is copied (into line_).
   const char* p = bytes.data();
