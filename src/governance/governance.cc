@@ -14,10 +14,13 @@ const std::string kEmpty;
 const std::string kAdminKeyId = "admin";
 constexpr int64_t kSeedRefreshMs = 10000;
 
+// "$12.50", "$0.0035": cents at least, micro-dollars at most.
 std::string Dollars(Micros m) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "$%.2f", static_cast<double>(m) / 1e6);
-  return buf;
+  std::snprintf(buf, sizeof buf, "$%.6f", static_cast<double>(m) / 1e6);
+  std::string s = buf;
+  while (s.size() > 2 && s.back() == '0' && s[s.size() - 3] != '.') s.pop_back();
+  return s;
 }
 
 std::string CeilSeconds(int64_t ms) { return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)); }
