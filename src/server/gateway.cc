@@ -298,21 +298,30 @@ std::vector<config::ConfigError> Gateway::Reload(config::Config next, std::vecto
   const auto& a = config_.server;
   const auto& b = next.server;
   auto differs = [&](bool d, const char* name) {
-    if (d && restart_needed) restart_needed->push_back(std::string("server.") + name);
+    if (d && restart_needed) restart_needed->push_back(name);
   };
-  differs(a.listen != b.listen, "listen");
-  differs(a.threads != b.threads, "threads");
-  differs(a.max_connections != b.max_connections, "max_connections");
-  differs(a.max_body_bytes != b.max_body_bytes, "max_body_bytes");
-  differs(a.max_header_bytes != b.max_header_bytes, "max_header_bytes");
+  differs(a.listen != b.listen, "server.listen");
+  differs(a.threads != b.threads, "server.threads");
+  differs(a.max_connections != b.max_connections, "server.max_connections");
+  differs(a.max_body_bytes != b.max_body_bytes, "server.max_body_bytes");
+  differs(a.max_header_bytes != b.max_header_bytes, "server.max_header_bytes");
   differs(a.header_timeout_s != b.header_timeout_s || a.body_timeout_s != b.body_timeout_s ||
               a.idle_timeout_s != b.idle_timeout_s || a.write_timeout_s != b.write_timeout_s ||
               a.shutdown_timeout_s != b.shutdown_timeout_s,
-          "*_timeout_s");
-  differs(a.access_log != b.access_log, "access_log");
-  differs(a.trusted_proxies != b.trusted_proxies, "trusted_proxies");
-  differs(next.store != config_.store && !(next.store.empty() && config_.store.empty()), "(store)");
-  differs(next.redis != config_.redis, "(redis)");
+          "server.*_timeout_s");
+  differs(a.access_log != b.access_log, "server.access_log");
+  differs(a.trusted_proxies != b.trusted_proxies, "server.trusted_proxies");
+  differs(next.store != config_.store && !(next.store.empty() && config_.store.empty()), "store");
+  differs(next.redis != config_.redis, "redis");
+  differs(next.limits.instances != config_.limits.instances ||
+              next.limits.redis_timeout_ms != config_.limits.redis_timeout_ms,
+          "limits.instances / limits.redis_timeout_ms");
+  const auto& ua = config_.usage;
+  const auto& ub = next.usage;
+  differs(ua.enabled != ub.enabled || ua.spool != ub.spool || ua.queue_capacity != ub.queue_capacity ||
+              ua.batch_rows != ub.batch_rows || ua.flush_interval_ms != ub.flush_interval_ms ||
+              ua.key_refresh_ms != ub.key_refresh_ms,
+          "usage");
   if (next.source_path.empty()) next.source_path = routing()->config.source_path;
   auto built = std::make_shared<const Routing>(next);
   gov_->Reconfigure(built->config);
