@@ -232,11 +232,14 @@ start_switchyard() {
   local port cfg=$TMP/switchyard.yaml
   port=$(free_port)
   cat >"$cfg" <<EOF
-# Written by bench/run.sh: Switchyard in front of the mock upstream.
+# Written by bench/run.sh: Switchyard in front of the mock upstream, as a
+# proxy: config keys, no store (bench/governance.sh measures the cost of
+# store keys, limits and usage records against this).
 server:
   listen: 127.0.0.1:$port
   auth: keys
   threads: $THREADS
+store: none
 keys:
   - name: bench
     key: $CLIENT_KEY

@@ -99,8 +99,9 @@ std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view pre
   const std::string& admin_digest = settings->admin_digest;
   Caller caller;
   caller.anonymous = !auth_required;
+  // One digest serves both the admin key comparison and the table lookup.
+  const std::string digest = presented.empty() ? std::string() : KeyDigest(presented);
   if (!presented.empty() && !admin_digest.empty()) {
-    const std::string digest = KeyDigest(presented);
     // Both sides are digests of equal length: the comparison leaks nothing of the key.
     if (digest.size() == admin_digest.size() &&
         CRYPTO_memcmp(digest.data(), admin_digest.data(), digest.size()) == 0) {
@@ -116,7 +117,6 @@ std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view pre
   }
   if (HasBadChecksum(presented)) return Unauthorized("Incorrect API key provided.");
   caller.table = keys_.table();
-  const std::string digest = KeyDigest(presented);
   auto it = caller.table->by_digest.find(digest);
   if (digest.empty() || it == caller.table->by_digest.end()) return Unauthorized("Incorrect API key provided.");
   const KeyEntry& e = *it->second;
@@ -247,32 +247,42 @@ void Governance::RefreshSeeds() {
 std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inference, int64_t est_tokens,
                                               Ticket* ticket) {
   const int64_t now = clock_->NowMs();
-  std::vector<RateRule> rates;
+  // Per-thread scratch: the rules' strings keep their capacity from one
+  // request to the next, so admission allocates nothing for them.
+  thread_local std::vector<RateRule> scratch;
+  thread_local std::vector<std::string_view> names;  // what each rule is, for messages
+  size_t n = 0;
+  names.clear();
   std::vector<BudgetRule> budgets;
-  // What each rule is, for messages: parallel to rates.
-  std::vector<std::string_view> names;
-  const ApiKey* key = caller.entry ? &caller.entry->key : nullptr;
-  const User* user = caller.entry && caller.entry->user ? caller.entry->user.get() : nullptr;
-  auto add_rate = [&](std::string id, int64_t limit, int64_t cost, std::string_view name) {
+  const KeyEntry* entry = caller.entry;
+  const ApiKey* key = entry ? &entry->key : nullptr;
+  const User* user = entry && entry->user ? entry->user.get() : nullptr;
+  auto add_rate = [&](std::string_view id, int64_t limit, int64_t cost, std::string_view name) {
     if (limit <= 0) return;
-    rates.push_back(RateRule{std::move(id), limit, 60000, cost});
+    if (scratch.size() <= n) scratch.emplace_back();
+    RateRule& r = scratch[n++];
+    r.id.assign(id);
+    r.limit = limit;
+    r.period_ms = 60000;
+    r.cost = cost;
     names.push_back(name);
   };
   const int64_t tokens = std::max<int64_t>(0, est_tokens);
   if (key) {
-    add_rate("k:" + key->id + ":rpm", key->rpm_limit, 1, "requests per minute on this API key");
-    if (inference) add_rate("k:" + key->id + ":tpm", key->tpm_limit, tokens, "tokens per minute on this API key");
+    add_rate(entry->rpm_id, key->rpm_limit, 1, "requests per minute on this API key");
+    if (inference) add_rate(entry->tpm_id, key->tpm_limit, tokens, "tokens per minute on this API key");
   }
   if (user) {
-    add_rate("u:" + user->id + ":rpm", user->rpm_limit, 1, "requests per minute for this user");
-    if (inference) add_rate("u:" + user->id + ":tpm", user->tpm_limit, tokens, "tokens per minute for this user");
+    add_rate(entry->user_rpm_id, user->rpm_limit, 1, "requests per minute for this user");
+    if (inference) add_rate(entry->user_tpm_id, user->tpm_limit, tokens, "tokens per minute for this user");
   }
   const auto settings = settings_.load();
   add_rate("g:rpm", settings->global_rpm, 1, "requests per minute on this gateway");
   if (inference) add_rate("g:tpm", settings->global_tpm, tokens, "tokens per minute on this gateway");
   if (inference && key && key->budget_limit >= 0) budgets.push_back(KeyBudget(*key, now));
   if (inference && user && user->budget_limit >= 0) budgets.push_back(UserBudget(*user, now));
-  if (rates.empty() && budgets.empty()) return std::nullopt;
+  if (n == 0 && budgets.empty()) return std::nullopt;
+  const std::span<const RateRule> rates(scratch.data(), n);
 
   Verdict v = limiter_->Admit(rates, budgets, now);
   if (v.degraded) degraded_.fetch_add(1, std::memory_order_relaxed);
@@ -319,8 +329,8 @@ std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inferen
     ticket->headers.emplace_back("X-RateLimit-Retry-After", *e.retry_after);
     return e;
   }
-  for (auto& r : rates) {
-    if (r.id.ends_with(":tpm")) ticket->tpm.push_back(std::move(r));
+  for (const auto& r : rates) {
+    if (r.id.ends_with(":tpm")) ticket->tpm.push_back(r);
   }
   ticket->budgets = std::move(budgets);
   ticket->reserved_tokens = tokens;

@@ -65,9 +65,13 @@ bool HasBadChecksum(std::string_view key) {
 }
 
 std::string KeyDigest(std::string_view key) {
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up
+  // again on every call, which costs more than hashing a short key.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (kSha256 == nullptr) return "";
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(key.data(), key.size(), md, &len, EVP_sha256(), nullptr) != 1 || len != 32) return "";
+  if (EVP_Digest(key.data(), key.size(), md, &len, kSha256, nullptr) != 1 || len != 32) return "";
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
@@ -139,6 +143,15 @@ bool ModelMatches(std::string_view pattern, std::string_view model) {
   return p == pattern.size();
 }
 
+void SetBucketIds(KeyEntry* e) {
+  e->rpm_id = "k:" + e->key.id + ":rpm";
+  e->tpm_id = "k:" + e->key.id + ":tpm";
+  if (e->user) {
+    e->user_rpm_id = "u:" + e->user->id + ":rpm";
+    e->user_tpm_id = "u:" + e->user->id + ":tpm";
+  }
+}
+
 std::vector<std::shared_ptr<const KeyEntry>> ConfigKeyEntries(const std::vector<config::ClientKey>& keys) {
   std::vector<std::shared_ptr<const KeyEntry>> out;
   for (const auto& k : keys) {
@@ -154,6 +167,7 @@ std::vector<std::shared_ptr<const KeyEntry>> ConfigKeyEntries(const std::vector<
     e->key.budget_limit = k.budget_micros;
     e->key.budget_period = ParseBudgetPeriod(k.budget_period).value_or(BudgetPeriod::kNone);
     e->key.permissions.model_patterns = k.models;
+    SetBucketIds(e.get());
     out.push_back(std::move(e));
   }
   return out;
@@ -211,6 +225,7 @@ void KeyCache::Publish() {
     auto e = std::make_shared<KeyEntry>();
     if (auto u = t->users.find(k.user_id); u != t->users.end()) e->user = u->second;
     e->key = k;
+    SetBucketIds(e.get());
     std::shared_ptr<const KeyEntry> entry = std::move(e);
     t->by_id.emplace(entry->key.id, entry);
     t->by_digest.emplace(std::move(digest), std::move(entry));  // a config key with the same secret wins

@@ -51,7 +51,13 @@ struct KeyEntry {
   ApiKey key;
   std::shared_ptr<const User> user;  // null when the key has no (known) owner
   bool from_config = false;          // written in the config file, not the store
+  // Limiter bucket ids, made once with the table rather than per request:
+  // "k:ID:rpm", "k:ID:tpm", and the owner's "u:ID:rpm", "u:ID:tpm".
+  std::string rpm_id, tpm_id, user_rpm_id, user_tpm_id;
 };
+
+// Fills an entry's bucket ids from its key and user.
+void SetBucketIds(KeyEntry* e);
 
 struct KeyTable {
   std::unordered_map<std::string, std::shared_ptr<const KeyEntry>> by_digest;  // raw SHA-256 → key

@@ -28,6 +28,7 @@ constexpr sql::Dialect kDialect = {
     .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     .greatest = "GREATEST",
     .strpos = "strpos",
+    .usage_rows_per_statement = sql::kUsageRowsPerStatement,
 };
 
 // Schema versions. Never edit one that has shipped: add the next.
@@ -159,17 +160,18 @@ class PgStore::Connection : public sql::Conn {
 
   Status Exec(std::string_view sql_text, const sql::Params& params, const sql::RowFn& on_row = {},
               int64_t* changes = nullptr) override {
-    std::vector<std::string> numbers;
-    numbers.reserve(params.size());  // no reallocation: values point into it
+    // libpq reads text parameters as NUL-terminated strings.
+    std::vector<std::string> owned;
+    owned.reserve(params.size());  // no reallocation: values point into it
     std::vector<const char*> values;
     values.reserve(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
       if (params.is_int(i)) {
-        numbers.push_back(std::to_string(params.int_at(i)));
-        values.push_back(numbers.back().c_str());
+        owned.push_back(std::to_string(params.int_at(i)));
       } else {
-        values.push_back(params.text_at(i).c_str());
+        owned.emplace_back(params.text_at(i));
       }
+      values.push_back(owned.back().c_str());
     }
     const std::string text(sql_text);
     // Unnamed statement, text results: nothing that a pooler could mix up.
@@ -306,8 +308,10 @@ Status PgStore::Open(const std::string& url, std::unique_ptr<PgStore>* out) {
   PQconninfoFree(options);
   std::unique_ptr<PgStore> store(new PgStore(url, std::move(secrets)));
   std::lock_guard<std::mutex> lock(store->mu_);
-  Status s = store->Connect();
-  if (!s.ok()) return s;
+  // A server that cannot be reached now is not an error: a gateway restarted
+  // during an outage must come up (config keys, usage to the spool) and
+  // connect when the server is back. The next call tries again at once.
+  if (Status s = store->Connect(); !s.ok()) store->last_error_ = s.message();
   *out = std::move(store);
   return Status::Ok();
 }

@@ -31,7 +31,9 @@ namespace sy::gov {
 class PgStore : public sql::SqlStore {
  public:
   // Checks the URL (a libpq URI: postgres://user:password@host:port/db?...)
-  // and connects. Does not migrate.
+  // and connects. A server that cannot be reached is not an error here: the
+  // store is returned unconnected and each call tries to connect (Ping and
+  // Migrate report the failure). Does not migrate.
   static Status Open(const std::string& url, std::unique_ptr<PgStore>* out);
   ~PgStore() override;
 

@@ -137,10 +137,11 @@ void ReadUsage(const Row& r, UsageRecord* u) {
 }
 
 void AddUsageParams(const UsageRecord& u, Params* p) {
-  p->Text(u.request_id).Int(u.ts).Text(u.key_id).Text(u.user_id).Text(u.provider).Text(u.model);
-  p->Text(u.upstream_model).Text(u.endpoint).Int(u.status).Int(u.latency_ms).Int(u.ttft_ms);
+  // Views: the rows outlive the statement.
+  p->TextView(u.request_id).Int(u.ts).TextView(u.key_id).TextView(u.user_id).TextView(u.provider).TextView(u.model);
+  p->TextView(u.upstream_model).TextView(u.endpoint).Int(u.status).Int(u.latency_ms).Int(u.ttft_ms);
   p->Int(u.prompt_tokens).Int(u.completion_tokens).Int(u.cached_tokens).Int(u.reasoning_tokens).Int(u.cost);
-  p->Text(u.usage_source).Text(u.error);
+  p->TextView(u.usage_source).TextView(u.error);
 }
 
 UsageTotals ReadTotals(const Row& r, int first) {
@@ -596,11 +597,13 @@ Status SqlStore::InsertUsage(std::span<const UsageRecord> rows) {
   }
   if (unique.empty()) return Status::Ok();
   return Txn(true, [&](Conn& c) {
-    for (size_t first = 0; first < unique.size(); first += kUsageRowsPerStatement) {
-      const size_t n = std::min(kUsageRowsPerStatement, unique.size() - first);
+    const size_t per_statement = std::max<size_t>(1, dialect().usage_rows_per_statement);
+    for (size_t first = 0; first < unique.size(); first += per_statement) {
+      const size_t n = std::min(per_statement, unique.size() - first);
       std::string sql = std::string("INSERT INTO usage (") + kUsageColumns + ") VALUES ";
       sql.reserve(sql.size() + n * kUsageColumnCount * 6 + 64);
       Params p;
+      p.reserve(n * kUsageColumnCount);
       for (size_t i = 0; i < n; ++i) {
         sql += i == 0 ? "(" : ", (";
         for (size_t col = 0; col < kUsageColumnCount; ++col) {

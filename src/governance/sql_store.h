@@ -31,13 +31,22 @@ class Params {
     values_.emplace_back(std::string(v));
     return *this;
   }
+  // A text the caller keeps alive until the statement has run (no copy).
+  Params& TextView(std::string_view v) {
+    values_.emplace_back(v);
+    return *this;
+  }
   size_t size() const { return values_.size(); }
   bool is_int(size_t i) const { return std::holds_alternative<int64_t>(values_[i]); }
   int64_t int_at(size_t i) const { return std::get<int64_t>(values_[i]); }
-  const std::string& text_at(size_t i) const { return std::get<std::string>(values_[i]); }
+  std::string_view text_at(size_t i) const {
+    if (const auto* v = std::get_if<std::string_view>(&values_[i])) return *v;
+    return std::get<std::string>(values_[i]);
+  }
+  void reserve(size_t n) { values_.reserve(n); }
 
  private:
-  std::vector<std::variant<int64_t, std::string>> values_;
+  std::vector<std::variant<int64_t, std::string, std::string_view>> values_;
 };
 
 // One result row; columns are 0-based. NULL reads as 0 or "". Int() of a
@@ -71,6 +80,10 @@ struct Dialect {
   const char* begin_read;   // starts a read-only transaction that sees one snapshot
   const char* greatest;     // the two-argument maximum: "max" / "GREATEST"
   const char* strpos;       // position of a substring, 1-based, 0 if absent: "instr" / "strpos"
+  // Usage rows per INSERT. PostgreSQL: many (one round trip per statement).
+  // SQLite: one, through a cached prepared statement (a many-row statement
+  // costs more to prepare than the rows cost to insert).
+  size_t usage_rows_per_statement;
 };
 
 // One schema version: applied once, in order, in a transaction, and recorded

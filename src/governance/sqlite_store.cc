@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 namespace sy::gov {
 
@@ -21,6 +22,7 @@ constexpr sql::Dialect kDialect = {
     .begin_read = "BEGIN",  // deferred: the first read fixes the snapshot
     .greatest = "max",
     .strpos = "instr",
+    .usage_rows_per_statement = 1,
 };
 
 // Schema versions. Never edit one that has shipped: add the next.
@@ -76,6 +78,10 @@ CREATE TABLE api_keys (
 CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash);
 CREATE INDEX api_keys_user ON api_keys (user_id, created_at);
 
+-- usage: one b-tree keyed by the request id (ids sort by time, so rows are
+-- appended at its right edge) and one index on time: every row insert
+-- touches two b-trees. Queries by key or user scan the time range (SQLite
+-- is the single-instance store; PostgreSQL also indexes key and user).
 CREATE TABLE usage (
   request_id TEXT PRIMARY KEY,
   ts INTEGER NOT NULL,
@@ -95,10 +101,8 @@ CREATE TABLE usage (
   cost INTEGER NOT NULL,
   usage_source TEXT NOT NULL,
   error TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX usage_ts ON usage (ts);
-CREATE INDEX usage_key ON usage (key_id, ts);
-CREATE INDEX usage_user ON usage (user_id, ts);
 )sql"},
 };
 
@@ -157,7 +161,10 @@ class SqliteStore::Connection : public sql::Conn {
     return Status::Ok();
   }
 
-  ~Connection() override { sqlite3_close_v2(db_); }
+  ~Connection() override {
+    cache_.clear();  // statements before the connection
+    sqlite3_close_v2(db_);
+  }
 
   Status Exec(std::string_view sql_text, const sql::Params& params, const sql::RowFn& on_row = {},
               int64_t* changes = nullptr) override {
@@ -166,12 +173,28 @@ class SqliteStore::Connection : public sql::Conn {
     for (char& ch : text) {
       if (ch == '$') ch = '?';
     }
+    // Prepared statements are kept by their text and reused (reset after
+    // each use, so none holds a read snapshot or a lock between calls).
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &raw, nullptr) != SQLITE_OK) {
-      return Error("prepare");
+    auto cached = cache_.find(text);
+    if (cached != cache_.end()) {
+      raw = cached->second.get();
+    } else {
+      if (sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &raw,
+                             nullptr) != SQLITE_OK) {
+        return Error("prepare");
+      }
+      if (raw == nullptr) return Status::Ok();  // an empty statement
+      if (cache_.size() >= kStatementCache) cache_.clear();
+      cache_.emplace(std::move(text), std::unique_ptr<sqlite3_stmt, StmtCloser>(raw));
     }
-    std::unique_ptr<sqlite3_stmt, StmtCloser> st(raw);
-    if (st == nullptr) return Status::Ok();  // an empty statement
+    struct Reset {
+      sqlite3_stmt* st;
+      ~Reset() {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+      }
+    } reset{raw};
     for (size_t i = 0; i < params.size(); ++i) {
       const int index = static_cast<int>(i + 1);
       const int rc = params.is_int(i) ? sqlite3_bind_int64(raw, index, params.int_at(i))
@@ -204,6 +227,9 @@ class SqliteStore::Connection : public sql::Conn {
 
  private:
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+  static constexpr size_t kStatementCache = 64;
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtCloser>> cache_;
 
   Status Error(const char* what) {
     const int code = sqlite3_extended_errcode(db_);

@@ -116,19 +116,24 @@ boost::asio::awaitable<void> AdminApi::Handle(GatewayRequest& request, const Adm
   r->body = std::move(request.body);
   r->caller = admission.caller;
   // Runs on the admin thread; the worker's event loop goes on meanwhile.
-  admin::Reply reply = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                                             void(admin::Reply)>(
-      [this, r](auto handler) {
-        boost::asio::post(worker_->pool, [this, r, handler = std::move(handler)]() mutable {
-          admin::Context ctx{gateway_, gateway_.governance(), started_};
-          admin::Reply out = admin::Dispatch(ctx, *r);
-          auto ex = boost::asio::get_associated_executor(handler);
-          boost::asio::post(ex, [handler = std::move(handler), out = std::move(out)]() mutable {
-            std::move(handler)(std::move(out));
-          });
-        });
-      },
-      boost::asio::use_awaitable);
+  // The initiation is a named local that owns nothing: GCC 12 destroys
+  // temporaries that live across a co_await twice, and a shared_ptr captured
+  // by a temporary lambda was released twice (a use-after-free of the request
+  // on every admin call). The posted job takes its own reference.
+  const std::shared_ptr<admin::Request>* request_ref = &r;
+  auto initiate = [this, request_ref](auto handler) {
+    boost::asio::post(worker_->pool, [this, r = *request_ref, handler = std::move(handler)]() mutable {
+      admin::Context ctx{gateway_, gateway_.governance(), started_};
+      admin::Reply out = admin::Dispatch(ctx, *r);
+      auto ex = boost::asio::get_associated_executor(handler);
+      boost::asio::post(ex, [handler = std::move(handler), out = std::move(out)]() mutable {
+        std::move(handler)(std::move(out));
+      });
+    });
+  };
+  admin::Reply reply =
+      co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(admin::Reply)>(
+          initiate, boost::asio::use_awaitable);
   ResponseHead head;
   head.status = reply.status;
   head.content_type = reply.content_type;

@@ -144,14 +144,18 @@ Reply UpdateProvider(Context& ctx, const std::string& id, const std::string& bod
     return ErrorReply(409, "The config file on disk is not valid YAML; fix it first.");
   }
   YAML::Node providers = root["providers"];
-  YAML::Node target;
+  YAML::Node target;  // (a default Node counts as defined: `found` says whether one matched)
+  bool found = false;
   if (providers && providers.IsSequence()) {
     for (size_t i = 0; i < providers.size(); ++i) {
       YAML::Node p = providers[i];
-      if (p["id"] && p["id"].IsScalar() && p["id"].Scalar() == id) target.reset(p);
+      if (p["id"] && p["id"].IsScalar() && p["id"].Scalar() == id) {
+        target.reset(p);
+        found = true;
+      }
     }
   }
-  if (!target) return ErrorReply(404, "No provider '" + id + "'.", "not_found_error");
+  if (!found) return ErrorReply(404, "No provider '" + id + "'.", "not_found_error");
   if (body.contains("name")) target["name"] = body["name"].get<std::string>();
   if (body.contains("enabled")) target["enabled"] = body["enabled"].get<bool>() ? "true" : "false";
   if (cfg && cfg->contains("timeout")) target["timeout_s"] = std::to_string((*cfg)["timeout"].get<int64_t>());

@@ -438,7 +438,7 @@ Admission Gateway::Admit(const GatewayRequest& request) const {
     // Every front door's way of sending the key: Authorization: Bearer,
     // x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini); and llm-mux's
     // X-Management-Key for its management API.
-    std::string_view key = Authenticator::PresentedKey(request.authorization, request.x_api_key);
+    std::string_view key = PresentedKey(request.authorization, request.x_api_key);
     if (key.empty()) key = request.x_goog_api_key;
     if (key.empty()) key = request.x_management_key;
     std::string query_key;

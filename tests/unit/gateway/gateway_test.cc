@@ -17,7 +17,9 @@ using upstream::FakeReply;
 config::Config TestConfig() {
   config::Config c;
   c.server.auth = config::AuthMode::kKeys;
-  c.keys = {{"dev", "sk-client"}};
+  c.keys.emplace_back();
+  c.keys.back().name = "dev";
+  c.keys.back().key = "sk-client";
   config::ProviderConfig p;
   p.id = "mock";
   p.name = "Mock";

@@ -20,7 +20,9 @@ using upstream::FakeReply;
 config::Config AnthropicConfig() {
   config::Config c;
   c.server.auth = config::AuthMode::kKeys;
-  c.keys = {{"dev", "sk-client"}};
+  c.keys.emplace_back();
+  c.keys.back().name = "dev";
+  c.keys.back().key = "sk-client";
   config::ProviderConfig p;
   p.id = "anth";
   p.name = "Anthropic";

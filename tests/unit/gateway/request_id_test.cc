@@ -1,6 +1,8 @@
 #include "server/request_id.h"
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +55,27 @@ TEST(AccessLog, ControlBytesCannotForgeLines) {
   const std::string line = FormatAccessLine(r);
   EXPECT_EQ(line, "access id=rid1 client=203.0.113.7 GET /v1/models?key=REDACTED 200 1.500ms");
   EXPECT_EQ(line.find("SECRET123"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy
+
+namespace sy {
+namespace {
+
+TEST(RequestId, NewIdsSortByTime) {
+  const std::string a = NewRequestId();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::string b = NewRequestId();
+  EXPECT_LT(a.substr(0, 12), b.substr(0, 12));
+  EXPECT_LT(a, b);
+  // The prefix is the current unix time in milliseconds.
+  const long long ms = std::stoll(b.substr(0, 12), nullptr, 16);
+  const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  EXPECT_LE(ms, now);
+  EXPECT_GT(ms, now - 60000);
 }
 
 }  // namespace
