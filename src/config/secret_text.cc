@@ -50,6 +50,24 @@ std::string SyntaxMessage(const YAML::Exception& e) {
          std::to_string(e.mark.column + 1) + ": " + e.msg;
 }
 
+constexpr int kMaxDocumentDepth = 64;
+constexpr size_t kMaxDocumentNodes = 200000;
+
+bool WithinBounds(const YAML::Node& node, int depth, size_t* budget) {
+  if (depth > kMaxDocumentDepth || *budget == 0) return false;
+  --*budget;
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!WithinBounds(it->first, depth + 1, budget) || !WithinBounds(it->second, depth + 1, budget)) return false;
+    }
+  } else if (node.IsSequence()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!WithinBounds(*it, depth + 1, budget)) return false;
+    }
+  }
+  return true;
+}
+
 bool SetBlockStyleWithin(YAML::Node node, size_t* budget) {
   if (*budget == 0) return false;
   --*budget;
@@ -127,6 +145,15 @@ bool LoadOneDocument(const std::string& text, YAML::Node* out, std::string* erro
       return false;
     }
     *out = YAML::Load(text);
+    // Every later walk (masking, restoring, emitting) recurses: a node that
+    // contains itself through an alias ("a: &x [*x]"), or nesting past any
+    // real config, is refused here (found by fuzz/config_document_fuzz).
+    size_t budget = kMaxDocumentNodes;
+    if (!WithinBounds(*out, 0, &budget)) {
+      *error = "is nested deeper than " + std::to_string(kMaxDocumentDepth) +
+               " levels, refers to itself through an alias, or holds too many entries";
+      return false;
+    }
     return true;
   } catch (const YAML::Exception& e) {
     *error = SyntaxMessage(e);

@@ -1,16 +1,17 @@
-// Scale-out and durability through the real binary: several instances on one
+// Scale-out and durability through the real binary: two instances on one
 // PostgreSQL and one Redis (keys, revocation, rate limits and budgets shared),
 // local limits without Redis, a database outage with no usage record lost, a
 // restart in the middle of one, the SIGTERM flush on SQLite, and Redis going
 // away and coming back.
 //
-// Needs SWITCHYARD_TEST_PG_URL and SWITCHYARD_TEST_REDIS_URL (scripts/services.sh
-// start); the tests fail without them. Each run uses a database of its own
-// (sy_it_<random>) and a Redis logical database of its own (1..15, flushed).
-// The outage tests start a PostgreSQL of their own (initdb in a temporary
-// folder, the cluster run as user postgres when the tests run as root), and the
-// Redis outage test a redis-server of its own, so that they can stop and start
-// them.
+// The shared-store tests need SWITCHYARD_TEST_PG_URL and
+// SWITCHYARD_TEST_REDIS_URL (scripts/test.sh starts both through
+// scripts/services.sh) and fail without them; they use a database of their own
+// (sy_it_<random>, dropped at the end) and a Redis logical database of their
+// own (1..15, flushed first). The outage tests start what they stop: a
+// PostgreSQL cluster of their own (initdb in a temporary folder; as root the
+// server runs as user postgres, as scripts/services.sh does) and a
+// redis-server of their own, each on a free loopback port.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -93,7 +94,9 @@ function usageRows(dbUrl, keyId) {
 }
 
 function redisCli(url, ...args) {
-  return execFileSync('redis-cli', ['-u', url, ...args], { encoding: 'utf8', timeout: 10000 }).trim();
+  return execFileSync('redis-cli', ['-u', url, ...args], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10000,
+  }).trim();
 }
 
 function pgBin() {
@@ -162,6 +165,7 @@ async function startOwnRedis(port) {
   let output = '';
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
+  proc.on('error', (e) => (output += `cannot start redis-server: ${e.message}`));
   const exited = new Promise((resolve) => proc.on('exit', resolve));
   const url = `redis://127.0.0.1:${port}`;
   await until(`redis-server on ${port} answers (${output})`, () => {
@@ -174,6 +178,7 @@ async function startOwnRedis(port) {
   return {
     url,
     async stop() {
+      if (proc.pid === undefined) return;
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited;
     },
@@ -283,6 +288,8 @@ function mostAllowed(limit, elapsedMs) {
 }
 
 // Everything a test started, stopped in reverse order even when it fails.
+// run() returns the first error (a gateway that did not exit cleanly: a
+// sanitizer report, a crash) after it has stopped everything else.
 function cleanup() {
   const list = [];
   return {
@@ -290,15 +297,32 @@ function cleanup() {
       list.push(fn);
     },
     async run() {
+      let first;
       while (list.length) {
         try {
           await list.pop()();
         } catch (e) {
-          console.error('cleanup:', e.message);
+          first ??= e;
         }
       }
+      return first;
     },
   };
+}
+
+// Runs body(done) and then done.run(); throws the body's error, else the
+// first error of the cleanup.
+async function withCleanup(body) {
+  const done = cleanup();
+  let error;
+  try {
+    await body(done);
+  } catch (e) {
+    error = e;
+  }
+  const stopError = await done.run();
+  if (error) throw error;
+  if (stopError) throw stopError;
 }
 
 // ---- the tests
@@ -325,15 +349,16 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     b = await gateway(config);
     done.add(() => b.stop());
   });
-  after(() => done.run());
+  after(async () => {
+    const e = await done.run();
+    if (e) throw e;
+  });
 
   it('a key made on A works on B within 1 s; revoked on A, it is refused on B within 1 s', async () => {
     const deadline = (1000 + KEY_REFRESH_MS) * SLOW;
     const { key, id } = await a.createKey({ name: 'shared' });
     assert.equal((await a.chat(key)).status, 200);
-    const made = Date.now();
     await until('the new key works on B', async () => (await b.chat(key)).status === 200, deadline);
-    const seen = Date.now() - made;
 
     const del = await a.admin(`/admin/keys/${id}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
@@ -349,7 +374,6 @@ describe('two instances on one PostgreSQL and one Redis', () => {
       assert.equal(row.revoked, true);
       assert.equal((await g.chat(CFG_KEY)).status, 200);
     }
-    assert.ok(seen <= deadline);
   });
 
   it('rate_limit 10: 30 concurrent requests spread over both instances, exactly 10 get through', async () => {
@@ -366,8 +390,13 @@ describe('two instances on one PostgreSQL and one Redis', () => {
       assert.deepEqual(s.limiter, { kind: 'redis', healthy: true });
       assert.equal(s.limits.degraded_decisions, 0, 'every decision was Redis\'s');
     }
-    // Every request, answered or refused, is one usage row in the shared store, whichever instance took it.
-    await until('usage rows of both instances', async () => (await b.usageCount(id)) === ok, 5000 * SLOW);
+    // Every request, answered or refused, is one usage row in the shared store, whichever instance took it
+    // (each instance's admin API writes its own queue out before it reads).
+    assert.equal(await a.usageCount(id), 30);
+    assert.equal(await b.usageCount(id), 30);
+    assert.deepEqual(usageRows(db.url, id), [30, 30]);
+    const refused = Number(psql(db.url, `SELECT count(*) FROM usage WHERE key_id = '${id}' AND status = 429`));
+    assert.equal(refused, 30 - ok);
   });
 
   it('a budget spent through A is refused on B with insufficient_quota', async () => {
@@ -388,7 +417,8 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     const row = await b.knowsKey(id);
     assert.ok(Math.abs(row.current_spend - ONE_CALL) < 1e-9, `B sees the spend: ${row.current_spend}`);
     assert.equal((await a.chat(key)).status, 429, 'and A refuses it too');
-    // The usage rows: one answered request, with its cost, in the shared store.
+    // The usage rows: one answered request with its cost, two refusals without, in the shared store.
+    assert.equal(await a.usageCount(id), 3);
     assert.equal(await b.usageCount(id), 3);
     const [rows] = usageRows(db.url, id);
     assert.equal(rows, 3);
@@ -399,8 +429,7 @@ describe('two instances on one PostgreSQL and one Redis', () => {
 
 describe('two instances without Redis', () => {
   it('each instance enforces the limit on its own: 30 requests over two instances, 20 get through', async () => {
-    const done = cleanup();
-    try {
+    await withCleanup(async (done) => {
       const mock = await startMock();
       done.add(() => mock.stop());
       const config = configYaml(mock.url, {
@@ -419,9 +448,7 @@ describe('two instances without Redis', () => {
       }
       assert.ok(ok >= 20);
       assert.deepEqual((await a.status()).limiter, { kind: 'local', healthy: true });
-    } finally {
-      await done.run();
-    }
+    });
   });
 });
 
@@ -431,13 +458,15 @@ describe('PostgreSQL outages (a PostgreSQL of the test\'s own)', () => {
   const done = cleanup();
 
   before(async () => {
-    requireServices();
     pg = await startOwnPostgres();
     done.add(() => pg.destroy());
     mock = await startMock();
     done.add(() => mock.stop());
   });
-  after(() => done.run());
+  after(async () => {
+    const e = await done.run();
+    if (e) throw e;
+  });
 
   it('the database goes away: requests keep working, records are spooled, and every one lands once it is back',
     async () => {
@@ -455,12 +484,11 @@ describe('PostgreSQL outages (a PostgreSQL of the test\'s own)', () => {
         pg.stop('fast');
         // The request path never waits on the database: a key already loaded
         // keeps working, and so does a config key.
-        const statuses = [];
-        for (let i = 0; i < M; i++) {
-          const res = i % 4 === 3 ? await g.chat(CFG_KEY) : await g.chat(key);
-          statuses.push(res.status);
+        const statuses = await Promise.all(Array.from({ length: M }, async (_, i) => {
+          const res = await g.chat(i % 4 === 3 ? CFG_KEY : key);
           await res.arrayBuffer();
-        }
+          return res.status;
+        }));
         assert.deepEqual(statuses, Array(M).fill(200));
         const during = await until('/status shows the store down and the spool holding records', async () => {
           const s = await g.status();
@@ -548,10 +576,9 @@ describe('PostgreSQL outages (a PostgreSQL of the test\'s own)', () => {
 
 describe('SIGTERM on SQLite', () => {
   it('a burst, then SIGTERM right after the last answer: after a restart every request is counted', async () => {
-    const done = cleanup();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-it-sigterm-'));
-    done.add(() => fs.rmSync(dir, { recursive: true, force: true }));
-    try {
+    await withCleanup(async (done) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-it-sigterm-'));
+      done.add(() => fs.rmSync(dir, { recursive: true, force: true }));
       const mock = await startMock();
       done.add(() => mock.stop());
       // A flush interval far longer than the test: only the shutdown writes the queue.
@@ -570,17 +597,13 @@ describe('SIGTERM on SQLite', () => {
       const again = await gateway(config, { dir });
       done.add(() => again.stop());
       assert.equal(await again.usageCount(CFG_KEY_ID), N);
-    } finally {
-      await done.run();
-    }
+    });
   });
 });
 
 describe('Redis goes away and comes back (a redis-server of the test\'s own)', () => {
   it('the gateways keep serving on their local share of the limit, and share it again once Redis is back', async () => {
-    requireServices();
-    const done = cleanup();
-    try {
+    await withCleanup(async (done) => {
       const port = await closedPort();
       let redis = await startOwnRedis(port);
       done.add(() => redis.stop());
@@ -621,12 +644,19 @@ describe('Redis goes away and comes back (a redis-server of the test\'s own)', (
           return (await g.status()).limiter.healthy;
         }, 10000 * SLOW, 200);
       }
-      const up = await burst([a, b], keyOf('again'), 30);
-      assert.ok(up.ok >= 10 && up.ok <= mostAllowed(10, up.elapsedMs), `${up.ok} of 30 got through`);
-      assert.ok(up.results.every((r) => r.status === 200 || (r.status === 429 && r.code === 'rate_limit_exceeded')));
-      assert.notEqual(redisCli(redis.url, 'EXISTS', 'sy:k:cfg_again:rpm'), '0', 'the bucket is in Redis');
-    } finally {
-      await done.run();
-    }
+      // Shared again: A alone gets the whole limit (not its local share of
+      // 5), and B then finds the bucket A emptied.
+      const degraded = (await a.status()).limits.degraded_decisions + (await b.status()).limits.degraded_decisions;
+      const started = Date.now();
+      const onA = await burst([a], keyOf('again'), 15);
+      const onB = await burst([b], keyOf('again'), 5);
+      const most = mostAllowed(10, Date.now() - started);
+      assert.ok(onA.ok >= 10 && onA.ok + onB.ok <= most, `A let ${onA.ok} of 15 through, then B ${onB.ok} of 5`);
+      for (const r of [...onA.results, ...onB.results]) {
+        assert.ok(r.status === 200 || (r.status === 429 && r.code === 'rate_limit_exceeded'), JSON.stringify(r));
+      }
+      const later = (await a.status()).limits.degraded_decisions + (await b.status()).limits.degraded_decisions;
+      assert.equal(later, degraded, 'every decision since was Redis\'s');
+    });
   });
 });

@@ -764,3 +764,25 @@ TEST_F(ConfigDocumentWriteTest, ASymbolicLinkStaysAndItsTargetIsReplaced) {
 
 }  // namespace
 }  // namespace sy::config
+
+namespace sy::config {
+namespace {
+
+// Found by fuzz/config_document_fuzz: a node that contains itself through an
+// alias made every walk recurse until the stack overflowed.
+TEST(ConfigDocumentBoundsTest, SelfReferentialAliasesAndDeepNestingAreRefused) {
+  std::string error;
+  EXPECT_EQ(MaskYamlText("a: &x [*x]\n", &error), "");
+  EXPECT_NE(error.find("refers to itself"), std::string::npos) << error;
+  std::string out;
+  error.clear();
+  EXPECT_FALSE(RestoreMasked("b: &y {k: *y}\n", "", &out, &error));
+  EXPECT_FALSE(error.empty());
+  const std::string deep = std::string(200, '[') + std::string(200, ']');
+  error.clear();
+  EXPECT_EQ(MaskYamlText(deep, &error), "");
+  EXPECT_FALSE(error.empty());
+}
+
+}  // namespace
+}  // namespace sy::config
