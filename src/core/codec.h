@@ -81,6 +81,8 @@ struct ErrorReply {
 
 // One model as every front door lists it.
 struct ModelEntry {
+  ModelEntry() = default;
+  ModelEntry(std::string id_, std::string owned_by_) : id(std::move(id_)), owned_by(std::move(owned_by_)) {}
   std::string id;        // the name clients use
   std::string owned_by;  // the provider id
   // GhostLLM's extra fields, shown by the OpenAI front door when `detailed`.

@@ -479,6 +479,37 @@ describe('usage and cost', () => {
     assert.equal(report.summary.requests, 2);
   });
 
+  it('an Anthropic client that leaves a translated stream is billed too; one that stays is billed from the upstream usage',
+    async () => {
+      const { key, id } = await t.createKey({ name: 'anthropic-leaver' });
+      const ac = new AbortController();
+      const res = await fetch(`${t.gw.origin}/v1/messages`, {
+        method: 'POST',
+        signal: ac.signal,
+        headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'dripper', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(res.status, 200);
+      const reader = res.body.getReader();
+      let got = '';
+      while ((got.match(/text_delta/g) ?? []).length < 3) got += new TextDecoder().decode((await reader.read()).value);
+      ac.abort();
+      // The same stream to its end through the Anthropic SDK: the upstream's usage.
+      const stream = await t.anthropic(key).messages.create({ model: 'm-openai', max_tokens: 16, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      for await (const _ of stream) { /* drain */ }
+      await sleep(500);
+      const rows = (await t.logs()).filter((l) => l.endpoint === 'messages');
+      const left = rows.find((l) => l.model === 'dripper');
+      assert.ok(left, JSON.stringify(rows));
+      assert.equal(left.error, 'client_disconnected');
+      assert.ok(left.tokens > 0 && left.cost > 0, JSON.stringify(left));
+      const stayed = rows.find((l) => l.model === 'm-openai');
+      assert.equal(stayed.tokens, MOCK.usage.openai.input + MOCK.usage.openai.output);
+      assert.ok(Math.abs(stayed.cost - costOf(MOCK.usage.openai)) < 1e-9);
+      const report = await t.usage({ key_id: id });
+      assert.equal(report.summary.requests, 2);
+    });
+
   it('/v1/models shows provider, context_length, pricing and capabilities', async () => {
     const res = await fetch(`${t.gw.origin}/v1/models`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
     const list = await res.json();

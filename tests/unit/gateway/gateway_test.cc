@@ -26,7 +26,11 @@ config::Config TestConfig() {
   p.base_url = "http://127.0.0.1:9/v1";
   p.keys = {{"k", "sk-up", 1}};
   c.providers = {p};
-  c.models = {{"gpt-4", "mock/gpt-4o", "mock", "gpt-4o", std::nullopt}};
+  c.models.emplace_back();
+  c.models.back().name = "gpt-4";
+  c.models.back().target = "mock/gpt-4o";
+  c.models.back().provider = "mock";
+  c.models.back().upstream_model = "gpt-4o";
   return c;
 }
 
@@ -39,8 +43,12 @@ struct Harness {
   int watched = 0;
 
   void Call(std::string method, std::string target, std::string body, std::string auth = "Bearer sk-client") {
-    GatewayRequest req{method, target, auth, "", std::move(body), "", "", ""};
-    RequestContext ctx{&http, &cancel, [this] { ++watched; }, "test-request"};
+    GatewayRequest req{method, target, auth, "", std::move(body), "", "", "", ""};
+    RequestContext ctx;
+    ctx.http = &http;
+    ctx.cancel = &cancel;
+    ctx.watch_client = [this] { ++watched; };
+    ctx.request_id = "test-request";
     const Admission admission = gateway.Admit(req);
     testing::RunAwaitable(io, gateway.Handle(req, admission, sink, ctx));
   }
@@ -128,15 +136,15 @@ TEST(Gateway, StreamFailureOnALengthFramedResponseAbortsInsteadOfAppendingAnEven
 
 TEST(Gateway, AdmitRefusesBeforeTheBody) {
   Harness h;
-  GatewayRequest no_key{"POST", "/v1/chat/completions", "", "", "", "", "", ""};
+  GatewayRequest no_key{"POST", "/v1/chat/completions", "", "", "", "", "", "", ""};
   auto a = h.gateway.Admit(no_key);
   ASSERT_TRUE(a.error);
   EXPECT_EQ(a.error->code, ErrorCode::kUnauthorized);
-  GatewayRequest wrong{"POST", "/v1/chat/completions", "Bearer nope", "", "", "", "", ""};
+  GatewayRequest wrong{"POST", "/v1/chat/completions", "Bearer nope", "", "", "", "", "", ""};
   EXPECT_EQ(h.gateway.Admit(wrong).error->code, ErrorCode::kUnauthorized);
-  GatewayRequest unknown{"POST", "/v2/x", "Bearer sk-client", "", "", "", "", ""};
+  GatewayRequest unknown{"POST", "/v2/x", "Bearer sk-client", "", "", "", "", "", ""};
   EXPECT_EQ(h.gateway.Admit(unknown).error->code, ErrorCode::kNotFound);
-  GatewayRequest ok{"POST", "/v1/chat/completions", "Bearer sk-client", "", "", "", "", ""};
+  GatewayRequest ok{"POST", "/v1/chat/completions", "Bearer sk-client", "", "", "", "", "", ""};
   auto admitted = h.gateway.Admit(ok);
   EXPECT_FALSE(admitted.error);
   EXPECT_EQ(admitted.route.endpoint, Endpoint::kChatCompletions);

@@ -30,7 +30,11 @@ config::Config AnthropicConfig() {
   p.base_url = "http://up";
   p.keys = {{"k", "sk-up", 1}};
   c.providers = {p};
-  c.models = {{"claude", "anth/claude-up", "anth", "claude-up", std::nullopt}};
+  c.models.emplace_back();
+  c.models.back().name = "claude";
+  c.models.back().target = "anth/claude-up";
+  c.models.back().provider = "anth";
+  c.models.back().upstream_model = "claude-up";
   return c;
 }
 
@@ -51,8 +55,12 @@ struct Harness {
 
   void Call(std::string method, std::string target, std::string body, ClientHeaders h = {}) {
     GatewayRequest req{method, target, h.authorization, h.x_api_key, std::move(body), h.x_goog_api_key,
-                       h.anthropic_version, ""};
-    RequestContext ctx{&http, &cancel, [] {}, "test-request"};
+                       h.anthropic_version, "", ""};
+    RequestContext ctx;
+    ctx.http = &http;
+    ctx.cancel = &cancel;
+    ctx.watch_client = [] {};
+    ctx.request_id = "test-request";
     const Admission admission = gateway.Admit(req);
     testing::RunAwaitable(io, gateway.Handle(req, admission, sink, ctx));
   }
