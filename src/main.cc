@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <string>
 
 #include "common/log.h"
@@ -101,6 +102,7 @@ void RaiseFileLimit(uint64_t max_connections) {
 }
 
 int Serve(const Args& args) {
+  std::string listen_override;  // --listen: the socket only; the config (and any file the admin API writes) keeps its own
   auto config = Load(args.config_path);
   if (!config) return 1;
   if (!args.listen.empty()) {
@@ -110,7 +112,7 @@ int Serve(const Args& args) {
       std::fprintf(stderr, "--listen: expected HOST:PORT, got '%s'\n", args.listen.c_str());
       return 1;
     }
-    config->server.listen = args.listen;
+    listen_override = args.listen;
   }
   RaiseFileLimit(config->server.max_connections);
   signal(SIGPIPE, SIG_IGN);
@@ -129,6 +131,7 @@ int Serve(const Args& args) {
     return 1;
   }
   sy::Gateway gateway(std::move(*config), &tenancy->governance());
+  gateway.set_listen_override(listen_override);
   if (std::string problem = gateway.StartupProblem(); !problem.empty()) {
     std::fprintf(stderr, "switchyard: %s\n", problem.c_str());
     return 1;
@@ -152,6 +155,9 @@ int Serve(const Args& args) {
     sigwait(&signals, &sig);
     if (sig != SIGHUP) break;
     // SIGHUP: reload the config file; a file with problems changes nothing.
+    // Under the reload lock: an admin write cannot land between the read and
+    // the swap.
+    std::lock_guard<std::mutex> reload_lock(gateway.reload_mutex());
     auto next = sy::config::LoadConfigFile(args.config_path, sy::config::ProcessEnv());
     if (!next.errors.empty()) {
       sy::log::Warn("SIGHUP: ", args.config_path, " has ", next.errors.size(),

@@ -47,6 +47,7 @@ Reply Applied(const std::vector<std::string>& restart_needed, std::string_view w
 // writes it to the config file (the previous one kept) and swaps it in.
 // dry_run: validation only.
 Reply ApplyDocument(Context& ctx, const std::string& text, bool dry_run) {
+  std::lock_guard<std::mutex> reload_lock(ctx.gateway.reload_mutex());
   std::string restored;
   std::string error;
   if (!config::RestoreMasked(text, CurrentText(ctx), &restored, &error)) {
@@ -258,6 +259,7 @@ Reply ServerLogs(const Request& r) {
 }
 
 Reply Reload(Context& ctx) {
+  std::lock_guard<std::mutex> reload_lock(ctx.gateway.reload_mutex());
   const std::string path = SourcePath(ctx);
   if (path.empty()) return ErrorReply(409, "The server was not started from a config file; there is nothing to reload.");
   config::LoadResult loaded = config::LoadConfigFile(path, config::ProcessEnv());

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -120,6 +121,13 @@ class Gateway {
   // *restart_needed (applied only at the next start).
   std::vector<config::ConfigError> Reload(config::Config next, std::vector<std::string>* restart_needed);
   uint64_t reloads() const { return reloads_.load(); }
+  // Held by whoever reads the config file (or writes it) and then calls
+  // Reload: SIGHUP and the admin API's config writes, so that two reloads
+  // never interleave and an older file never lands after a newer one.
+  std::mutex& reload_mutex() { return reload_mu_; }
+  // The address to listen on: --listen when given, else server.listen.
+  std::string listen() const { return listen_override_.empty() ? config_.server.listen : listen_override_; }
+  void set_listen_override(std::string listen) { listen_override_ = std::move(listen); }
   gov::Governance& governance() { return *gov_; }
   ConnectionGauge& connections() { return connections_; }
   const net::CidrSet& trusted_proxies() const { return trusted_proxies_; }
@@ -150,6 +158,8 @@ class Gateway {
   config::Config config_;
   std::atomic<std::shared_ptr<const Routing>> routing_;
   std::atomic<uint64_t> reloads_{0};
+  std::mutex reload_mu_;
+  std::string listen_override_;
   std::unique_ptr<gov::Governance> own_governance_;  // when none was given
   gov::Governance* gov_;
   std::unique_ptr<AdminApi> admin_;

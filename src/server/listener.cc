@@ -31,8 +31,8 @@ Server::~Server() {
 
 std::string Server::Bind() {
   uint16_t port = 0;
-  if (!config::SplitListen(gateway_.config().server.listen, &host_, &port)) {
-    return "server.listen: expected HOST:PORT, got '" + gateway_.config().server.listen + "'";
+  if (!config::SplitListen(gateway_.listen(), &host_, &port)) {
+    return "server.listen: expected HOST:PORT, got '" + gateway_.listen() + "'";
   }
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host_, ec);
@@ -45,12 +45,12 @@ std::string Server::Bind() {
     asio::ip::tcp::acceptor probe(probe_io);
     probe.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
     if (!ec) probe.bind(asio::ip::tcp::endpoint(address, 0), ec);
-    if (ec) return "cannot listen on " + gateway_.config().server.listen + ": " + ec.message();
+    if (ec) return "cannot listen on " + gateway_.listen() + ": " + ec.message();
     port = probe.local_endpoint().port();
   }
   for (auto& w : workers_) {
     ec = w->Listen(asio::ip::tcp::endpoint(address, port));
-    if (ec) return "cannot listen on " + gateway_.config().server.listen + ": " + ec.message();
+    if (ec) return "cannot listen on " + gateway_.listen() + ": " + ec.message();
   }
   port_ = port;
   return "";

@@ -160,8 +160,11 @@ describe('TruckLLM /admin/v1', () => {
     t = await startAdmin({ config: (url) => configYaml(url, { store: u.toString(), redis }) });
   });
   after(async () => {
-    await t?.stop();
-    if (schema) psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    try {
+      await t?.stop();
+    } finally {
+      if (schema) psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
   });
 
   it('GET /admin/v1/config is the running config as JSON with every secret masked', async () => {

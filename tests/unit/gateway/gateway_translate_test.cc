@@ -451,7 +451,11 @@ TEST(GatewayTranslate, ModelListTakesAnthropicsShapeWithAnthropicVersion) {
   Harness o;
   o.Call("GET", "/v1/models", "");
   EXPECT_EQ(o.sink.head.status, 200);
-  EXPECT_EQ(NoClock(o.sink.body), R"({"object":"list","data":[{"id":"claude","object":"model","created":0,"owned_by":"anth"}]})");
+  // With GhostLLM's extra fields (nothing known about this upstream model).
+  EXPECT_EQ(NoClock(o.sink.body),
+            R"({"object":"list","data":[{"id":"claude","object":"model","created":0,"owned_by":"anth",)"
+            R"("provider":"anth","context_length":null,"pricing":null,)"
+            R"("capabilities":{"vision":false,"functions":false,"streaming":true}}]})");
 }
 
 TEST(GatewayTranslate, GeminiModelListNamesModelsSlashAlias) {

@@ -16,7 +16,8 @@ config::ProviderConfig ProviderCfg(std::string id) {
 struct Fixture {
   HttpProvider openai{ProviderCfg("openai")};
   HttpProvider local{ProviderCfg("local")};
-  ModelRouter router{{{"gpt-4", "openai/gpt-4o", "openai", "gpt-4o", std::nullopt}, {"fast", "local://llama", "local", "llama", true}},
+  ModelRouter router{{{"gpt-4", "openai/gpt-4o", "openai", "gpt-4o", std::nullopt, std::nullopt, 0},
+                      {"fast", "local://llama", "local", "llama", true, std::nullopt, 0}},
                      {{"openai", &openai}, {"local", &local}}};
 };
 
