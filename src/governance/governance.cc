@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 
 #include "common/log.h"
@@ -100,8 +101,11 @@ std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view pre
   Caller caller;
   caller.anonymous = !auth_required;
   // One digest serves both the admin key comparison and the table lookup.
-  const std::string digest = presented.empty() ? std::string() : KeyDigest(presented);
-  if (!presented.empty() && !admin_digest.empty()) {
+  unsigned char md[32];
+  const bool hashed = !presented.empty() && KeyDigestInto(presented, md);
+  const std::string_view digest = hashed ? std::string_view(reinterpret_cast<const char*>(md), sizeof md)
+                                         : std::string_view();
+  if (hashed && !admin_digest.empty()) {
     // Both sides are digests of equal length: the comparison leaks nothing of the key.
     if (digest.size() == admin_digest.size() &&
         CRYPTO_memcmp(digest.data(), admin_digest.data(), digest.size()) == 0) {
@@ -184,10 +188,38 @@ Micros Governance::Seed(const std::string& counter) const {
   return it == seeds->end() ? 0 : it->second;
 }
 
+namespace {
+
+// WindowOf, remembered per thread for the current day (its id is text: the
+// per-request cost would be a formatted date).
+const Window& CachedWindow(BudgetPeriod period, int64_t now) {
+  struct Slot {
+    int64_t day = INT64_MIN;
+    Window window;
+  };
+  thread_local Slot slots[4];
+  Slot& s = slots[static_cast<int>(period) & 3];
+  const int64_t day = now >= 0 ? now / 86400000 : -1 - (-1 - now) / 86400000;
+  if (s.day != day) {
+    s.window = WindowOf(static_cast<int>(period), now);
+    s.day = day;
+  }
+  return s.window;
+}
+
+std::string CounterId(std::string_view prefix, const std::string& id, const std::string& window) {
+  std::string out;
+  out.reserve(prefix.size() + id.size() + 1 + window.size());
+  out.append(prefix).append(id).append(":").append(window);
+  return out;
+}
+
+}  // namespace
+
 BudgetRule Governance::KeyBudget(const ApiKey& key, int64_t now) const {
-  const Window w = WindowOf(static_cast<int>(key.budget_period), now);
+  const Window& w = CachedWindow(key.budget_period, now);
   BudgetRule r;
-  r.id = "bk:" + key.id + ":" + w.id;
+  r.id = CounterId("bk:", key.id, w.id);
   r.limit = key.budget_limit;
   r.seed = Seed(r.id);
   r.window_end_ms = w.end_ms;
@@ -195,9 +227,9 @@ BudgetRule Governance::KeyBudget(const ApiKey& key, int64_t now) const {
 }
 
 BudgetRule Governance::UserBudget(const User& user, int64_t now) const {
-  const Window w = WindowOf(static_cast<int>(user.budget_period), now);
+  const Window& w = CachedWindow(user.budget_period, now);
   BudgetRule r;
-  r.id = "bu:" + user.id + ":" + w.id;
+  r.id = CounterId("bu:", user.id, w.id);
   r.limit = user.budget_limit;
   r.seed = Seed(r.id);
   r.window_end_ms = w.end_ms;
@@ -254,6 +286,7 @@ std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inferen
   size_t n = 0;
   names.clear();
   std::vector<BudgetRule> budgets;
+  if (inference) budgets.reserve(2);
   const KeyEntry* entry = caller.entry;
   const ApiKey* key = entry ? &entry->key : nullptr;
   const User* user = entry && entry->user ? entry->user.get() : nullptr;
@@ -330,7 +363,9 @@ std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inferen
     return e;
   }
   for (const auto& r : rates) {
-    if (r.id.ends_with(":tpm")) ticket->tpm.push_back(r);
+    if (!r.id.ends_with(":tpm")) continue;
+    if (ticket->tpm.empty()) ticket->tpm.reserve(3);
+    ticket->tpm.push_back(r);
   }
   ticket->budgets = std::move(budgets);
   ticket->reserved_tokens = tokens;

@@ -64,15 +64,22 @@ bool HasBadChecksum(std::string_view key) {
   return Checksum(body) != sum;
 }
 
-std::string KeyDigest(std::string_view key) {
+bool KeyDigestInto(std::string_view key, unsigned char (&out)[32]) {
   // Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up
   // again on every call, which costs more than hashing a short key.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (kSha256 == nullptr) return "";
+  if (kSha256 == nullptr) return false;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(key.data(), key.size(), md, &len, kSha256, nullptr) != 1 || len != 32) return "";
-  return std::string(reinterpret_cast<const char*>(md), len);
+  if (EVP_Digest(key.data(), key.size(), md, &len, kSha256, nullptr) != 1 || len != 32) return false;
+  std::memcpy(out, md, 32);
+  return true;
+}
+
+std::string KeyDigest(std::string_view key) {
+  unsigned char md[32];
+  if (!KeyDigestInto(key, md)) return "";
+  return std::string(reinterpret_cast<const char*>(md), sizeof md);
 }
 
 std::string HexOf(std::string_view bytes) {

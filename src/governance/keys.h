@@ -38,6 +38,8 @@ std::string NewKeySecret(KeyType type);
 bool HasBadChecksum(std::string_view key);
 // Raw 32-byte SHA-256 of a key (the table's lookup key); "" when OpenSSL fails.
 std::string KeyDigest(std::string_view key);
+// The same into out; false when OpenSSL fails. No allocation.
+bool KeyDigestInto(std::string_view key, unsigned char (&out)[32]);
 std::string HexOf(std::string_view bytes);
 // "syu_AbCd...wxyz": what lists and logs show instead of the key.
 std::string DisplayOf(std::string_view key);
@@ -59,8 +61,16 @@ struct KeyEntry {
 // Fills an entry's bucket ids from its key and user.
 void SetBucketIds(KeyEntry* e);
 
+// Hash for unordered maps keyed by std::string that are searched with a
+// std::string_view (no temporary string per lookup).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct KeyTable {
-  std::unordered_map<std::string, std::shared_ptr<const KeyEntry>> by_digest;  // raw SHA-256 → key
+  // raw SHA-256 → key
+  std::unordered_map<std::string, std::shared_ptr<const KeyEntry>, StringHash, std::equal_to<>> by_digest;
   std::unordered_map<std::string, std::shared_ptr<const KeyEntry>> by_id;
   std::unordered_map<std::string, std::shared_ptr<const User>> users;         // by id
   int64_t change_seq = -1;  // the store's, when loaded; -1 = never loaded

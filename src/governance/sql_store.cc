@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <map>
 #include <unordered_set>
 
@@ -583,37 +584,59 @@ Status SqlStore::LoadAll(std::vector<User>* users, std::vector<ApiKey>* keys, in
 // ---- usage
 
 Status SqlStore::InsertUsage(std::span<const UsageRecord> rows) {
-  // One row per request id (the first), so no statement meets its own row twice.
+  // One row per request id (the first), so no multi-row statement meets its
+  // own row twice; one-row statements need no such care (ON CONFLICT does it).
+  const bool multi_row = dialect().usage_rows_per_statement > 1;
   std::vector<const UsageRecord*> unique;
   unique.reserve(rows.size());
   std::unordered_set<std::string_view> seen;
-  std::map<std::string, int64_t> key_last, user_last;  // sorted: rows are locked in one order everywhere
+  std::map<std::string_view, int64_t> key_last, user_last;  // sorted: rows are locked in one order everywhere
+  const std::string* last_key = nullptr;  // rows of one key come in runs: skip the map lookup
+  int64_t last_key_ts = INT64_MIN;
   for (const UsageRecord& r : rows) {
     if (r.request_id.empty()) return Status::Invalid("usage row without a request id");
-    if (!seen.insert(r.request_id).second) continue;
+    if (multi_row && !seen.insert(r.request_id).second) continue;
     unique.push_back(&r);
-    if (!r.key_id.empty()) key_last[r.key_id] = std::max(key_last[r.key_id], r.ts);
-    if (!r.user_id.empty()) user_last[r.user_id] = std::max(user_last[r.user_id], r.ts);
+    if (!r.key_id.empty()) {
+      if (last_key == nullptr || *last_key != r.key_id) {
+        if (last_key != nullptr) key_last[*last_key] = std::max(key_last[*last_key], last_key_ts);
+        last_key = &r.key_id;
+        last_key_ts = INT64_MIN;
+      }
+      last_key_ts = std::max(last_key_ts, r.ts);
+    }
+    if (!r.user_id.empty()) {
+      int64_t& t = user_last[r.user_id];
+      t = std::max(t, r.ts);
+    }
   }
+  if (last_key != nullptr) key_last[*last_key] = std::max(key_last[*last_key], last_key_ts);
   if (unique.empty()) return Status::Ok();
   return Txn(true, [&](Conn& c) {
     const size_t per_statement = std::max<size_t>(1, dialect().usage_rows_per_statement);
+    // The statement text depends only on its row count: built once per count.
+    std::string sql;
+    size_t sql_rows = 0;
+    Params p;
     for (size_t first = 0; first < unique.size(); first += per_statement) {
       const size_t n = std::min(per_statement, unique.size() - first);
-      std::string sql = std::string("INSERT INTO usage (") + kUsageColumns + ") VALUES ";
-      sql.reserve(sql.size() + n * kUsageColumnCount * 6 + 64);
-      Params p;
-      p.reserve(n * kUsageColumnCount);
-      for (size_t i = 0; i < n; ++i) {
-        sql += i == 0 ? "(" : ", (";
-        for (size_t col = 0; col < kUsageColumnCount; ++col) {
-          if (col > 0) sql += ", ";
-          sql += "$" + std::to_string(i * kUsageColumnCount + col + 1);
+      if (n != sql_rows) {
+        sql = std::string("INSERT INTO usage (") + kUsageColumns + ") VALUES ";
+        sql.reserve(sql.size() + n * kUsageColumnCount * 6 + 64);
+        for (size_t i = 0; i < n; ++i) {
+          sql += i == 0 ? "(" : ", (";
+          for (size_t col = 0; col < kUsageColumnCount; ++col) {
+            if (col > 0) sql += ", ";
+            sql += "$" + std::to_string(i * kUsageColumnCount + col + 1);
+          }
+          sql += ")";
         }
-        sql += ")";
-        AddUsageParams(*unique[first + i], &p);
+        sql += " ON CONFLICT DO NOTHING";  // the primary key: the request id (with its time in SQLite)
+        sql_rows = n;
       }
-      sql += " ON CONFLICT (request_id) DO NOTHING";
+      p.clear();
+      p.reserve(n * kUsageColumnCount);
+      for (size_t i = 0; i < n; ++i) AddUsageParams(*unique[first + i], &p);
       Status s = c.Exec(sql, p);
       if (!s.ok()) return s;
     }

@@ -44,6 +44,7 @@ class Params {
     return std::get<std::string>(values_[i]);
   }
   void reserve(size_t n) { values_.reserve(n); }
+  void clear() { values_.clear(); }
 
  private:
   std::vector<std::variant<int64_t, std::string, std::string_view>> values_;

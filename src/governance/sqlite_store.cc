@@ -78,12 +78,14 @@ CREATE TABLE api_keys (
 CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash);
 CREATE INDEX api_keys_user ON api_keys (user_id, created_at);
 
--- usage: one b-tree keyed by the request id (ids sort by time, so rows are
--- appended at its right edge) and one index on time: every row insert
--- touches two b-trees. Queries by key or user scan the time range (SQLite
--- is the single-instance store; PostgreSQL also indexes key and user).
+-- usage: one b-tree, keyed by (ts, request_id): rows are appended at its
+-- right edge, time ranges are key ranges, and a record written twice (a
+-- spool replay carries the same id and time) is found as a conflict. No
+-- other index: every insert touches one b-tree. Queries by key or user scan
+-- the time range (SQLite is the single-instance store; PostgreSQL also
+-- indexes key and user).
 CREATE TABLE usage (
-  request_id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
   ts INTEGER NOT NULL,
   key_id TEXT NOT NULL,
   user_id TEXT NOT NULL,
@@ -100,9 +102,9 @@ CREATE TABLE usage (
   reasoning_tokens INTEGER NOT NULL,
   cost INTEGER NOT NULL,
   usage_source TEXT NOT NULL,
-  error TEXT NOT NULL
+  error TEXT NOT NULL,
+  PRIMARY KEY (ts, request_id)
 ) WITHOUT ROWID;
-CREATE INDEX usage_ts ON usage (ts);
 )sql"},
 };
 
@@ -168,25 +170,25 @@ class SqliteStore::Connection : public sql::Conn {
 
   Status Exec(std::string_view sql_text, const sql::Params& params, const sql::RowFn& on_row = {},
               int64_t* changes = nullptr) override {
-    // "$n" is SQLite's "?n": the same numbered parameter.
-    std::string text(sql_text);
-    for (char& ch : text) {
-      if (ch == '$') ch = '?';
-    }
     // Prepared statements are kept by their text and reused (reset after
     // each use, so none holds a read snapshot or a lock between calls).
     sqlite3_stmt* raw = nullptr;
-    auto cached = cache_.find(text);
+    auto cached = cache_.find(sql_text);
     if (cached != cache_.end()) {
       raw = cached->second.get();
     } else {
+      // "$n" is SQLite's "?n": the same numbered parameter.
+      std::string text(sql_text);
+      for (char& ch : text) {
+        if (ch == '$') ch = '?';
+      }
       if (sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &raw,
                              nullptr) != SQLITE_OK) {
         return Error("prepare");
       }
       if (raw == nullptr) return Status::Ok();  // an empty statement
       if (cache_.size() >= kStatementCache) cache_.clear();
-      cache_.emplace(std::move(text), std::unique_ptr<sqlite3_stmt, StmtCloser>(raw));
+      cache_.emplace(std::string(sql_text), std::unique_ptr<sqlite3_stmt, StmtCloser>(raw));
     }
     struct Reset {
       sqlite3_stmt* st;
@@ -229,7 +231,11 @@ class SqliteStore::Connection : public sql::Conn {
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
   static constexpr size_t kStatementCache = 64;
-  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtCloser>> cache_;
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtCloser>, TextHash, std::equal_to<>> cache_;
 
   Status Error(const char* what) {
     const int code = sqlite3_extended_errcode(db_);

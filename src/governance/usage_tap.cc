@@ -21,6 +21,13 @@ class BodyTap final : public UsageTap {
 
   std::string_view Feed(std::string_view data) override {
     if (finished_ || data.empty()) return data;
+    // A first piece is only looked at: when the body comes whole (the usual
+    // case) it is parsed where it lies in Finish, never copied.
+    if (!overflow_ && body_.empty() && view_.empty()) {
+      view_ = data;
+      return data;
+    }
+    Keep();
     if (!overflow_) {
       if (body_.size() + data.size() <= kMaxBody) {
         body_.append(data);
@@ -39,9 +46,27 @@ class BodyTap final : public UsageTap {
     return data;
   }
 
+  void Keep() override {
+    if (view_.empty()) return;
+    if (view_.size() <= kMaxBody) {
+      body_.assign(view_);
+    } else {  // one piece past the cap: only its tail is kept
+      overflow_ = true;
+      counter_.CountText(view_);
+      tail_.assign(view_.substr(view_.size() - std::min(view_.size(), kTail)));
+    }
+    view_ = {};
+  }
+
   std::string_view Finish() override {
     if (finished_) return {};
     finished_ = true;
+    if (!view_.empty() && view_.size() <= kMaxBody) {
+      counter_.Body(view_);
+      view_ = {};
+      return {};
+    }
+    Keep();
     if (overflow_) {
       counter_.Tail(tail_);
     } else if (!body_.empty()) {
@@ -57,6 +82,7 @@ class BodyTap final : public UsageTap {
 
  private:
   UsageCounter counter_;
+  std::string_view view_;  // the first piece, not yet copied (see Keep)
   std::string body_;
   std::string tail_;
   bool overflow_ = false;

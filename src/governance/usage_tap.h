@@ -33,6 +33,11 @@ class UsageTap {
   virtual std::string_view Feed(std::string_view data) = 0;
   // The end of the body: any bytes still held back.
   virtual std::string_view Finish() = 0;
+  // The bytes last passed to Feed are about to go away (their owner returns):
+  // a tap that only kept a view of them copies them now. Until Keep or the
+  // next Feed, the last Feed's bytes must stay valid (so a body that comes
+  // whole, fed and finished in one step, is never copied).
+  virtual void Keep() {}
   // The last usage seen, merged field by field; nullopt when none was seen.
   virtual std::optional<chat::Usage> usage() const = 0;
   // Output tokens estimated from the generated text seen so far (text,

@@ -48,6 +48,7 @@ void MeteredSink::MarkFirstByte() {
 
 boost::asio::awaitable<bool> MeteredSink::Begin(ResponseHead head) {
   status_ = head.status;
+  head.headers.reserve(head.headers.size() + headers_.size());
   for (auto& h : headers_) head.headers.push_back(std::move(h));
   headers_.clear();
   const bool alive = co_await inner_.Begin(std::move(head));
@@ -57,8 +58,11 @@ boost::asio::awaitable<bool> MeteredSink::Begin(ResponseHead head) {
 boost::asio::awaitable<bool> MeteredSink::Write(std::string_view data) {
   MarkFirstByte();
   if (tap_) {
-    data = tap_->Feed(data);
-    if (data.empty()) co_return true;  // held back until its event is complete
+    const std::string_view out = tap_->Feed(data);
+    bool alive = true;
+    if (!out.empty()) alive = co_await inner_.Write(out);  // empty: held back until its event is complete
+    tap_->Keep();  // `data` is the caller's, valid only during this call
+    co_return alive;
   }
   const bool alive = co_await inner_.Write(data);
   co_return alive;
