@@ -56,9 +56,8 @@ Governance::Governance(const config::Config& config, Store* store, std::unique_p
       recorder_(recorder),
       clock_(clock),
       keys_(store, config.keys, static_cast<int>(config.usage.key_refresh_ms)),
-      settings_(SettingsOf(config)) {
-  seeds_.store(std::make_shared<const std::unordered_map<std::string, Micros>>());
-}
+      settings_(SettingsOf(config)),
+      seeds_(std::make_shared<const std::unordered_map<std::string, Micros>>()) {}
 
 std::shared_ptr<const Governance::Settings> Governance::SettingsOf(const config::Config& config) {
   auto s = std::make_shared<Settings>();
@@ -71,12 +70,12 @@ std::shared_ptr<const Governance::Settings> Governance::SettingsOf(const config:
 }
 
 std::shared_ptr<const PriceBook> Governance::prices() const {
-  auto s = settings_.load();
+  auto s = settings_.Load();
   return std::shared_ptr<const PriceBook>(s, &s->prices);
 }
 
 void Governance::Reconfigure(const config::Config& config) {
-  settings_.store(SettingsOf(config));
+  settings_.Store(SettingsOf(config));
   keys_.SetConfigKeys(config.keys);
 }
 
@@ -95,9 +94,9 @@ Status Governance::Start() {
 void Governance::Stop() { keys_.Stop(); }
 
 std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view presented) const {
-  const auto settings = settings_.load();
-  const bool auth_required = settings->auth_required;
-  const std::string& admin_digest = settings->admin_digest;
+  const Settings& settings = settings_.Get();
+  const bool auth_required = settings.auth_required;
+  const std::string& admin_digest = settings.admin_digest;
   Caller caller;
   caller.anonymous = !auth_required;
   // One digest serves both the admin key comparison and the table lookup.
@@ -183,9 +182,9 @@ std::optional<GatewayError> Governance::AuthorizeModel(const Caller& caller, std
 }
 
 Micros Governance::Seed(const std::string& counter) const {
-  auto seeds = seeds_.load();
-  auto it = seeds->find(counter);
-  return it == seeds->end() ? 0 : it->second;
+  const auto& seeds = seeds_.Get();
+  auto it = seeds.find(counter);
+  return it == seeds.end() ? 0 : it->second;
 }
 
 namespace {
@@ -272,7 +271,7 @@ void Governance::RefreshSeeds() {
       for (const auto& [id, t] : rows) (*seeds)["bk:" + id + ":" + w.id] = t.cost;
     }
   }
-  seeds_.store(std::move(seeds));
+  seeds_.Store(std::move(seeds));
   seeds_at_.store(now);
 }
 
@@ -309,9 +308,9 @@ std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inferen
     add_rate(entry->user_rpm_id, user->rpm_limit, 1, "requests per minute for this user");
     if (inference) add_rate(entry->user_tpm_id, user->tpm_limit, tokens, "tokens per minute for this user");
   }
-  const auto settings = settings_.load();
-  add_rate("g:rpm", settings->global_rpm, 1, "requests per minute on this gateway");
-  if (inference) add_rate("g:tpm", settings->global_tpm, tokens, "tokens per minute on this gateway");
+  const Settings& settings = settings_.Get();
+  add_rate("g:rpm", settings.global_rpm, 1, "requests per minute on this gateway");
+  if (inference) add_rate("g:tpm", settings.global_tpm, tokens, "tokens per minute on this gateway");
   if (inference && key && key->budget_limit >= 0) budgets.push_back(KeyBudget(*key, now));
   if (inference && user && user->budget_limit >= 0) budgets.push_back(UserBudget(*user, now));
   if (n == 0 && budgets.empty()) return std::nullopt;
@@ -392,8 +391,7 @@ void Governance::Settle(const Caller& caller, Ticket& ticket, UsageRecord record
   record.cached_tokens = billed.cached_input_tokens;
   record.reasoning_tokens = billed.reasoning_tokens;
   if (record.usage_source != "none") {
-    const auto settings = settings_.load();
-    if (auto price = settings->prices.Find(record.model, record.provider, record.upstream_model)) {
+    if (auto price = settings_.Get().prices.Find(record.model, record.provider, record.upstream_model)) {
       record.cost = CostOf(billed, *price);
     }
   }

@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/published.h"
 #include "config/config.h"
 #include "core/chat.h"
 #include "core/errors.h"
@@ -80,7 +81,7 @@ class Governance {
   // admin key apply to requests that start after the call.
   void Reconfigure(const config::Config& config);
 
-  bool auth_required() const { return settings_.load()->auth_required; }
+  bool auth_required() const { return settings_.Get().auth_required; }
   std::variant<Caller, GatewayError> Authenticate(std::string_view presented_key) const;
   std::optional<GatewayError> Authorize(const Caller& caller, EndpointClass cls) const;
   std::optional<GatewayError> AuthorizeModel(const Caller& caller, std::string_view model,
@@ -126,9 +127,9 @@ class Governance {
     int64_t global_rpm = 0, global_tpm = 0;
   };
   static std::shared_ptr<const Settings> SettingsOf(const config::Config& config);
-  std::atomic<std::shared_ptr<const Settings>> settings_;
+  Published<Settings> settings_;
   // Budget counter id → spend the database had for it at the last refresh.
-  std::atomic<std::shared_ptr<const std::unordered_map<std::string, Micros>>> seeds_;
+  Published<std::unordered_map<std::string, Micros>> seeds_;
   std::atomic<int64_t> seeds_at_{0};
   std::atomic<uint64_t> rate_limited_{0}, over_budget_{0}, degraded_{0};
 };
