@@ -13,7 +13,11 @@ namespace {
 
 const std::string kEmpty;
 const std::string kAdminKeyId = "admin";
-constexpr int64_t kSeedRefreshMs = 10000;
+// Budget seeds are the ledger's spend per current window: a scan of this
+// window's usage rows. A shared (Redis) limiter re-reads them this often, so
+// a counter Redis lost comes back; a local limiter's counters are this
+// process's own, so it reads them at start and when the key table changed.
+constexpr int64_t kSharedSeedRefreshMs = 60000;
 
 // "$12.50", "$0.0035": cents at least, micro-dollars at most.
 std::string Dollars(Micros m) {
@@ -84,8 +88,11 @@ Governance::~Governance() { Stop(); }
 Status Governance::Start() {
   Status st = keys_.Reload();
   if (st.ok()) RefreshSeeds();
-  keys_.set_on_reload([this] {
-    if (clock_->NowMs() - seeds_at_.load() >= kSeedRefreshMs) RefreshSeeds();
+  const bool shared = limiter_->Kind() != "local";
+  keys_.set_on_reload([this, shared] {
+    const int64_t seq = keys_.table()->change_seq;
+    const bool changed = seq != seeds_seq_.load();
+    if (changed || (shared && clock_->NowMs() - seeds_at_.load() >= kSharedSeedRefreshMs)) RefreshSeeds();
   });
   keys_.Start();
   return st;
@@ -273,6 +280,7 @@ void Governance::RefreshSeeds() {
   }
   seeds_.Store(std::move(seeds));
   seeds_at_.store(now);
+  seeds_seq_.store(table->change_seq);
 }
 
 std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inference, int64_t est_tokens,

@@ -131,6 +131,7 @@ class Governance {
   // Budget counter id → spend the database had for it at the last refresh.
   Published<std::unordered_map<std::string, Micros>> seeds_;
   std::atomic<int64_t> seeds_at_{0};
+  std::atomic<int64_t> seeds_seq_{-1};  // the key table's change_seq the seeds were read for
   std::atomic<uint64_t> rate_limited_{0}, over_budget_{0}, degraded_{0};
 };
 
