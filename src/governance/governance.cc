@@ -125,10 +125,14 @@ std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view pre
     return Unauthorized(
         "Missing API key. Send it as 'Authorization: Bearer KEY', 'x-api-key: KEY' or 'x-goog-api-key: KEY'.");
   }
-  if (HasBadChecksum(presented)) return Unauthorized("Incorrect API key provided.");
   caller.table = keys_.table();
-  auto it = caller.table->by_digest.find(digest);
-  if (digest.empty() || it == caller.table->by_digest.end()) return Unauthorized("Incorrect API key provided.");
+  auto it = digest.empty() ? caller.table->by_digest.end() : caller.table->by_digest.find(digest);
+  if (it == caller.table->by_digest.end()) {
+    // A gateway key whose checksum fails was mistyped or forged: say so (the
+    // lookup is cheaper than the checksum, so it comes first).
+    if (HasBadChecksum(presented)) return Unauthorized("Incorrect API key provided (its checksum does not match).");
+    return Unauthorized("Incorrect API key provided.");
+  }
   const KeyEntry& e = *it->second;
   const int64_t now = clock_->NowMs();
   if (e.key.revoked_at != 0 && e.key.revoked_at <= now) return Unauthorized("This API key has been revoked.");
