@@ -6,7 +6,7 @@
 //     never neither; every error has a path and a message;
 //   - an accepted config holds what the loader promises: a listen address
 //     SplitListen reads, unique non-empty provider ids, unique client key
-//     names and values, keys when auth is "keys", model aliases whose
+//     names and values, keys when auth is "keys" and store is "none", model aliases whose
 //     provider is defined and whose target splits into that provider and
 //     model, and base URLs from which the upstream URL parser
 //     (src/upstream/url.h) builds every endpoint URL.
@@ -65,7 +65,8 @@ void CheckConfig(const sy::config::Config& c) {
   for (const auto& k : c.keys) {
     Check(names.insert(k.name).second && values.insert(k.key).second);
   }
-  if (c.server.auth == sy::config::AuthMode::kKeys) Check(!c.keys.empty());
+  // Without a store the config's keys are the only ones there can be.
+  if (c.server.auth == sy::config::AuthMode::kKeys && c.store == "none") Check(!c.keys.empty());
   for (const auto& m : c.models) {
     Check(ids.count(m.provider) == 1);
     std::string provider;

@@ -391,9 +391,9 @@ describe('two instances on one PostgreSQL and one Redis', () => {
       assert.equal(s.limits.degraded_decisions, 0, 'every decision was Redis\'s');
     }
     // Every request, answered or refused, is one usage row in the shared store, whichever instance took it
-    // (each instance's admin API writes its own queue out before it reads).
-    assert.equal(await a.usageCount(id), 30);
-    assert.equal(await b.usageCount(id), 30);
+    // (each instance's admin API writes its own queue out before it reads; the other's within its flush interval).
+    await until('all 30 usage rows are in the store', async () =>
+      (await a.usageCount(id)) === 30 && (await b.usageCount(id)) === 30, 5000 * SLOW);
     assert.deepEqual(usageRows(db.url, id), [30, 30]);
     const refused = Number(psql(db.url, `SELECT count(*) FROM usage WHERE key_id = '${id}' AND status = 429`));
     assert.equal(refused, 30 - ok);
@@ -418,8 +418,9 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     assert.ok(Math.abs(row.current_spend - ONE_CALL) < 1e-9, `B sees the spend: ${row.current_spend}`);
     assert.equal((await a.chat(key)).status, 429, 'and A refuses it too');
     // The usage rows: one answered request with its cost, two refusals without, in the shared store.
-    assert.equal(await a.usageCount(id), 3);
-    assert.equal(await b.usageCount(id), 3);
+    // Each instance writes its own queue (every usage.flush_interval_ms): wait for both.
+    await until('all three usage rows are in the store', async () =>
+      (await a.usageCount(id)) === 3 && (await b.usageCount(id)) === 3, 5000 * SLOW);
     const [rows] = usageRows(db.url, id);
     assert.equal(rows, 3);
     const cost = Number(psql(db.url, `SELECT sum(cost) FROM usage WHERE key_id = '${id}'`));
