@@ -385,6 +385,7 @@ std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inferen
 
 void Governance::Settle(const Caller& caller, Ticket& ticket, UsageRecord record,
                         const std::optional<chat::Usage>& usage, int64_t estimated_output) {
+  if (!NeedsUsage(ticket)) return;  // nothing records it, no counter awaits it
   record.key_id = caller.key_id();
   record.user_id = caller.user_id();
   chat::Usage billed;

@@ -90,6 +90,11 @@ class Governance {
   // checked only when `inference`.
   std::optional<GatewayError> Admit(const Caller& caller, bool inference, int64_t est_tokens, Ticket* ticket);
 
+  // Whether the call's usage matters to anyone: it is recorded, or a token
+  // limit or a budget awaits it. When not, reading it can be skipped.
+  bool NeedsUsage(const Ticket& ticket) const {
+    return recorder_ != nullptr || !ticket.tpm.empty() || !ticket.budgets.empty();
+  }
   // Completes `record` (key, user, cost from usage) and books it. usage:
   // the answer's usage, or null when none arrived (then estimated_output,
   // if > 0, is billed as output with usage_source "estimated").

@@ -643,7 +643,8 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
   UsageMeter meter;
   const bool passthrough = route.provider->protocol() == door.protocol() && req.passthrough_ok;
   if (passthrough) {
-    co_await Passthrough(door, req, route, request, metered, ctx);
+    const bool read_usage = gov_->NeedsUsage(ticket);
+    co_await Passthrough(door, req, route, request, metered, ctx, read_usage);
   } else {
     co_await Translate(door, req, route, metered, ctx, meter);
   }
@@ -670,18 +671,20 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
 }
 
 boost::asio::awaitable<void> Gateway::Passthrough(const FrontDoor& door, InternalRequest& req, Route& route,
-                                                  GatewayRequest& request, MeteredSink& sink, RequestContext& ctx) {
+                                                  GatewayRequest& request, MeteredSink& sink, RequestContext& ctx,
+                                                  bool read_usage) {
   // Same protocol: the body passes through with only the model rewritten;
-  // the usage is read from the answer on its way (MeteredSink's tap).
+  // the usage is read from the answer on its way (MeteredSink's tap), when
+  // anything needs it (store: none and no limits: the bytes pass untouched).
   bool strip_usage = false;
-  if (door.protocol() == WireProtocol::kOpenAI && req.stream &&
+  if (read_usage && door.protocol() == WireProtocol::kOpenAI && req.stream &&
       (req.operation == Operation::kChatCompletions || req.operation == Operation::kCompletions)) {
     // OpenAI streams carry usage only when asked: ask, and hide it from a
     // client that did not.
     bool client_asked = false;
     if (gov::RequestStreamUsage(&req, &client_asked)) strip_usage = !client_asked;
   }
-  sink.set_tap(gov::NewUsageTap(door.protocol(), req.stream, strip_usage));
+  if (read_usage) sink.set_tap(gov::NewUsageTap(door.protocol(), req.stream, strip_usage));
 
   if (ctx.watch_client) ctx.watch_client();
   ProviderCall call;

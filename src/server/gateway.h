@@ -140,7 +140,8 @@ class Gateway {
   boost::asio::awaitable<void> HandleInference(const FrontDoor& door, FrontDoorInput input, GatewayRequest& request,
                                                const Admission& admission, ResponseSink& sink, RequestContext& ctx);
   boost::asio::awaitable<void> Passthrough(const FrontDoor& door, InternalRequest& req, Route& route,
-                                           GatewayRequest& request, MeteredSink& sink, RequestContext& ctx);
+                                           GatewayRequest& request, MeteredSink& sink, RequestContext& ctx,
+                                           bool read_usage);
   boost::asio::awaitable<void> Translate(const FrontDoor& door, InternalRequest& req, Route& route,
                                          ResponseSink& sink, RequestContext& ctx, UsageMeter& meter);
   // Endpoints that are neither inference nor admin: health, models, Ollama info.
