@@ -18,14 +18,13 @@ class Clock {
   virtual int64_t NowMs() const = 0;  // unix milliseconds, UTC
 };
 
-// The coarse real-time clock (a few milliseconds of resolution, read without
-// a TSC read: several calls per request cost next to nothing); governance
-// needs milliseconds at most.
+// The real-time clock to the millisecond (usage rows are ordered by it: a
+// coarse clock's few milliseconds would tie requests made one after another).
 class SystemClock final : public Clock {
  public:
   int64_t NowMs() const override {
     timespec ts{};
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
   }
 };

@@ -1,5 +1,6 @@
 #include "server/request_id.h"
 
+#include <atomic>
 #include <chrono>
 #include <random>
 
@@ -26,10 +27,13 @@ std::string NewRequestId() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
   for (size_t i = 12; i-- > 0; ms >>= 4) out[i] = kHex[ms & 0xF];
+  // Then a process-wide sequence, so ids minted in one millisecond still sort
+  // in the order they were minted, then 64 random bits.
+  static std::atomic<uint32_t> sequence{0};
+  uint32_t seq = sequence.fetch_add(1, std::memory_order_relaxed);
+  for (size_t i = 16; i-- > 12; seq >>= 4) out[i] = kHex[seq & 0xF];
   uint64_t a = rng();
-  uint64_t b = rng();
-  for (size_t i = 12; i < 28; ++i, a >>= 4) out[i] = kHex[a & 0xF];
-  for (size_t i = 28; i < 32; ++i, b >>= 4) out[i] = kHex[b & 0xF];
+  for (size_t i = 16; i < 32; ++i, a >>= 4) out[i] = kHex[a & 0xF];
   return out;
 }
 

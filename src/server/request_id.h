@@ -14,9 +14,9 @@ inline constexpr size_t kMaxRequestIdBytes = 128;
 // base64, "trace:span" forms). Nothing that could split a log line or header.
 bool IsValidRequestId(std::string_view id);
 
-// A new id: 32 lowercase hex digits, the first 12 the unix time in milliseconds
-// (ids sort by time, like UUIDv7), the rest from a per-thread generator
-// (unique, not secret).
+// A new id: 32 lowercase hex digits: 12 of unix time in milliseconds, 4 of a
+// process-wide sequence (ids sort by when they were minted, like UUIDv7), 16
+// from a per-thread generator (unique, not secret).
 std::string NewRequestId();
 
 // The client's id when valid, else a new one.
