@@ -3,9 +3,10 @@
 # of the same mock upstream, measured in alternating rounds on this machine:
 #
 #   open       auth: none, store: none — the proxy alone
-#   governed   a key from the store (SQLite), its rate limits (requests and
-#              tokens per minute) and budget checked, the user's and the
-#              gateway's limits, and every request's usage recorded
+#   governed   a key from the store (SQLite; --store postgres: a PostgreSQL
+#              started for the run), its rate limits (requests and tokens
+#              per minute) and budget checked, the user's and the gateway's
+#              limits, and every request's usage recorded
 #
 # and reports governed / open for throughput (non-streamed), streamed
 # responses per second and CPU per request (medians over rounds). With
@@ -14,13 +15,18 @@
 # usage rows in the database against the requests the mock answered.
 #
 #   bench/governance.sh [--rounds 5] [--seconds 10] [--soak 600] [--no-build]
+#                       [--store sqlite|postgres]
+#
+# With --store postgres the database's own work runs in its own processes:
+# the CPU per request shown is the gateway's alone (PostgreSQL's is printed
+# beside it), and the throughput is what the machine does with both.
 #
 # Needs wrk, python3 (scripts/setup.sh --bench). Loopback only; every process
 # started here is killed on exit. Figures go to docs/benchmarks.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ROUNDS=5 SECS=10 SOAK=0 BUILD=1 THREADS=2 CONNS=64 WRK_THREADS=2 NICE=-10
+ROUNDS=5 SECS=10 SOAK=0 BUILD=1 THREADS=2 CONNS=64 WRK_THREADS=2 NICE=-10 STORE=sqlite PG_PID=
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift ;;
@@ -28,11 +34,13 @@ while [ $# -gt 0 ]; do
     --soak) SOAK=$2; shift ;;
     --no-build) BUILD=0 ;;
     --conns) CONNS=$2; shift ;;
+    --store) STORE=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "governance.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+case $STORE in sqlite|postgres) ;; *) echo "governance.sh: --store sqlite|postgres" >&2; exit 2 ;; esac
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 if [ "$BUILD" = 1 ]; then bash "$ROOT/scripts/build.sh" release switchyard mock_upstream >/dev/null; fi
 SY=${SWITCHYARD_BIN:-$BUILD_DIR/switchyard}
@@ -40,13 +48,30 @@ MOCK=${MOCK_BIN:-$BUILD_DIR/mock_upstream}
 [ "$(id -u)" = 0 ] || NICE=0
 TMP=$(mktemp -d /tmp/sy-gov-bench.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+SERVICES_DIR=
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -z "$SERVICES_DIR" ] || bash "$ROOT/scripts/services.sh" stop "$SERVICES_DIR" >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 die() { log "error: $*"; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 cpu_ticks() { local f; f=$(sed 's/.*) //' "/proc/$1/stat"); set -- $f; echo $((${12} + ${13})); }
+# The database's CPU (--store postgres): the postmaster, its live children,
+# and the children it has reaped.
+pg_ticks() {
+  [ -n "$PG_PID" ] || { echo 0; return; }
+  local total=0 f c
+  f=$(sed 's/.*) //' "/proc/$PG_PID/stat"); set -- $f; total=$((${12} + ${13} + ${14} + ${15}))
+  for c in $(pgrep -P "$PG_PID"); do
+    f=$(sed 's/.*) //' "/proc/$c/stat" 2>/dev/null) || continue; set -- $f; total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 wait_line() {
   for _ in $(seq 150); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -90,7 +115,15 @@ start_sy open "server:
 store: none
 $common_providers"
 
-start_sy governed "server:
+STORE_LINE=
+if [ "$STORE" = postgres ]; then
+  eval "$(bash "$ROOT/scripts/services.sh" start)"
+  SERVICES_DIR=$SWITCHYARD_SERVICES_DIR
+  STORE_LINE="store: $SWITCHYARD_TEST_PG_URL"
+  PG_PID=$(head -1 "$(find "$SERVICES_DIR" -name postmaster.pid | head -1)")
+fi
+start_sy governed "$STORE_LINE
+server:
   auth: keys
   admin_key: $ADMIN_KEY
   threads: $THREADS
@@ -138,10 +171,13 @@ measure() {  # NAME KIND(plain|stream) ROUND
   body=$([ "$2" = stream ] && echo "$STREAM_BODY" || echo "$BODY")
   out=$TMP/wrk_$1_$2_$3.txt
   run_wrk "$port" "$key" "$body" 2 "$out.warm"
-  c0=$(cpu_ticks "$pid")
+  c0=$(cpu_ticks "$pid") p0=$(pg_ticks)
   run_wrk "$port" "$key" "$body" "$SECS" "$out"
-  c1=$(cpu_ticks "$pid")
+  c1=$(cpu_ticks "$pid") p1=$(pg_ticks)
   n=$(wrk_n "$out")
+  if [ "$1" = governed ] && [ -n "$PG_PID" ]; then
+    log "  round $3 $1 $2: PostgreSQL's own CPU $(python3 -c "print(round(($p1 - $p0) * $TICK_US / max($n, 1), 1))") us/req"
+  fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$3" "$1" "$2" "$(wrk_rps "$out")" \
     "$(python3 -c "print(($c1 - $c0) * $TICK_US / max($n, 1))")" >>"$RAW"
   log "  round $3 $1 $2: $(wrk_rps "$out") req/s, $(python3 -c "print(round(($c1 - $c0) * $TICK_US / max($n, 1), 1))") us CPU/req"
@@ -198,7 +234,11 @@ if [ "$SOAK" -gt 0 ]; then
   sleep 1
   mock_requests=$(curl -sf "http://127.0.0.1:$mport/_mock/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"] - 1)')
   s=$(status)
-  rows=$(python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from usage").fetchone()[0])' "$TMP/governed/switchyard.db")
+  if [ "$STORE" = postgres ]; then
+    rows=$(psql "$SWITCHYARD_TEST_PG_URL" -tAc 'select count(*) from usage')
+  else
+    rows=$(python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from usage").fetchone()[0])' "$TMP/governed/switchyard.db")
+  fi
   python3 - "$TMP/soak.tsv" "$s" "$before" "$mock_requests" "$rows" <<'PY'
 import json, sys
 samples = [l.split("\t") for l in open(sys.argv[1]).read().split("\n")[1:] if l]

@@ -15,7 +15,11 @@
 //     are never negative nor absurd;
 //   - RequestStreamUsage either leaves the body unchanged (false) or makes it
 //     a valid JSON object asking for usage, with the model value still at
-//     model_span.
+//     model_span;
+//   - with b & 64 (not Ollama) the body is also read as a usage object: a
+//     non-stream answer {"usage":BODY} (read without a parse where it can
+//     be) gives the same usage as the same answer as one stream event (always
+//     parsed), whenever the parse finds any (and BODY has no line end).
 #include <simdjson.h>
 
 #include <cstdint>
@@ -118,6 +122,20 @@ void CheckRequestStreamUsage(std::string_view body) {
   }
 }
 
+// The non-stream reader of a usage object against simdjson's parse of it.
+void CheckUsageReader(WireProtocol protocol, std::string_view usage) {
+  // One event holds it only if it has no line end.
+  if (usage.find_first_of("\r\n") != std::string_view::npos) return;
+  const std::string object = std::string("{\"usage\":").append(usage).append("}");
+  const std::string event = "data: " + object + "\n\n";
+  const Outcome parsed = Run(protocol, true, false, event, {});
+  if (!parsed.usage) return;
+  const Outcome read = Run(protocol, false, false, object, {});
+  Outcome a = parsed, b = read;
+  a.out = b.out, a.estimate = b.estimate;  // only the usage is compared
+  ExpectSame(a, b);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -148,5 +166,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
   if (protocol == WireProtocol::kOpenAI && (mode & 32) != 0) CheckRequestStreamUsage(body);
+  if (protocol != WireProtocol::kOllama && (mode & 64) != 0) CheckUsageReader(protocol, body);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "governance/keys.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -73,6 +74,25 @@ bool KeyDigestInto(std::string_view key, unsigned char (&out)[32]) {
   unsigned int len = 0;
   if (EVP_Digest(key.data(), key.size(), md, &len, kSha256, nullptr) != 1 || len != 32) return false;
   std::memcpy(out, md, 32);
+  return true;
+}
+
+bool CachedKeyDigestInto(std::string_view key, unsigned char (&out)[32]) {
+  constexpr size_t kSlots = 64, kMaxKey = 256;
+  struct Slot {
+    std::string key;  // empty: unused (an empty key is never looked up)
+    unsigned char md[32];
+  };
+  thread_local Slot slots[kSlots];
+  if (key.empty() || key.size() > kMaxKey) return KeyDigestInto(key, out);
+  Slot& slot = slots[std::hash<std::string_view>{}(key) % kSlots];
+  if (slot.key.size() == key.size() && CRYPTO_memcmp(slot.key.data(), key.data(), key.size()) == 0) {
+    std::memcpy(out, slot.md, sizeof slot.md);
+    return true;
+  }
+  if (!KeyDigestInto(key, out)) return false;
+  slot.key.assign(key);
+  std::memcpy(slot.md, out, sizeof slot.md);
   return true;
 }
 

@@ -618,8 +618,9 @@ Status SqlStore::InsertUsage(std::span<const UsageRecord> rows) {
     std::string sql;
     size_t sql_rows = 0;
     Params p;
-    for (size_t first = 0; first < unique.size(); first += per_statement) {
-      const size_t n = std::min(per_statement, unique.size() - first);
+    for (size_t first = 0, n = 0; first < unique.size(); first += n) {
+      n = std::min(per_statement, unique.size() - first);
+      if (n < per_statement && dialect().usage_fixed_statements) n = 1;
       if (n != sql_rows) {
         sql = std::string("INSERT INTO usage (") + kUsageColumns + ") VALUES ";
         sql.reserve(sql.size() + n * kUsageColumnCount * 6 + 64);

@@ -81,10 +81,15 @@ struct Dialect {
   const char* begin_read;   // starts a read-only transaction that sees one snapshot
   const char* greatest;     // the two-argument maximum: "max" / "GREATEST"
   const char* strpos;       // position of a substring, 1-based, 0 if absent: "instr" / "strpos"
-  // Usage rows per INSERT. PostgreSQL: many (one round trip per statement).
-  // SQLite: one, through a cached prepared statement (a many-row statement
-  // costs more to prepare than the rows cost to insert).
+  // Usage rows per INSERT. PostgreSQL: many (one round trip per statement);
+  // a batch's last statement takes the rows left over.
+  // SQLite: a few dozen through one cached prepared statement (each row then
+  // costs its binds and its insert, not a statement's run); with
+  // usage_fixed_statements the rows left over go one per statement, so only
+  // two statements are ever prepared (one per row count would each cost
+  // more to prepare than their rows cost to insert).
   size_t usage_rows_per_statement;
+  bool usage_fixed_statements = false;
 };
 
 // One schema version: applied once, in order, in a transaction, and recorded

@@ -22,7 +22,8 @@ constexpr sql::Dialect kDialect = {
     .begin_read = "BEGIN",  // deferred: the first read fixes the snapshot
     .greatest = "max",
     .strpos = "instr",
-    .usage_rows_per_statement = 1,
+    .usage_rows_per_statement = 32,
+    .usage_fixed_statements = true,
 };
 
 // Schema versions. Never edit one that has shipped: add the next.

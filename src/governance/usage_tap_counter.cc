@@ -27,10 +27,40 @@ simdjson::dom::parser& Parser() {
   return parser;
 }
 
+// Horspool search for one of the three markers, with its skip table made
+// once: glibc's memmem builds a table on every call, which for a stream
+// event of a few hundred bytes costs more than the search.
+class MarkerSearch {
+ public:
+  explicit MarkerSearch(std::string_view marker) : marker_(marker) {
+    for (auto& s : skip_) s = static_cast<uint8_t>(marker.size());
+    for (size_t i = 0; i + 1 < marker.size(); ++i) {
+      skip_[static_cast<unsigned char>(marker[i])] = static_cast<uint8_t>(marker.size() - 1 - i);
+    }
+  }
+  size_t Find(std::string_view s, size_t from) const {
+    const size_t m = marker_.size();
+    if (from >= s.size() || m > s.size() - from) return kNpos;
+    const char last = marker_[m - 1];
+    for (size_t i = from; i + m <= s.size();) {
+      const char c = s[i + m - 1];
+      if (c == last && std::memcmp(s.data() + i, marker_.data(), m - 1) == 0) return i;
+      i += skip_[static_cast<unsigned char>(c)];
+    }
+    return kNpos;
+  }
+
+ private:
+  std::string_view marker_;
+  uint8_t skip_[256];
+};
+
 size_t Find(std::string_view s, std::string_view what, size_t from) {
-  if (from >= s.size() || what.size() > s.size() - from) return kNpos;
-  const void* hit = memmem(s.data() + from, s.size() - from, what.data(), what.size());
-  return hit == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+  static const MarkerSearch kUsage("\"usage\""), kGemini("\"usageMetadata\""), kOllama("eval_count\"");
+  if (what == "\"usage\"") return kUsage.Find(s, from);
+  if (what == "\"usageMetadata\"") return kGemini.Find(s, from);
+  if (what == "eval_count\"") return kOllama.Find(s, from);
+  return MarkerSearch(what).Find(s, from);
 }
 
 int64_t Sum(int64_t a, int64_t b) { return a + b; }  // both <= kMaxCount: cannot overflow
@@ -118,7 +148,7 @@ UsageCounter::Member UsageCounter::Classify(std::string_view key) const {
 
 void UsageCounter::CountText(std::string_view s) { Scan(s); }
 
-bool UsageCounter::Scan(std::string_view s) {
+bool UsageCounter::Scan(std::string_view s) const {
   // Walks the strings of `s` from quote to quote; a string followed by ':' is
   // a key. One pass over the bytes, no parse: every event of a stream goes
   // through here, and only those where a usage member shows are parsed.
@@ -162,7 +192,46 @@ bool UsageCounter::Scan(std::string_view s) {
   return usage;
 }
 
+bool UsageCounter::MayCarryUsage(std::string_view s) const {
+  for (size_t m = Find(s, marker_, 0); m != kNpos; m = Find(s, marker_, m + 1)) {
+    size_t j = SkipSpace(s, m + marker_.size());
+    if (j >= s.size() || s[j] != ':') continue;
+    j = SkipSpace(s, j + 1);
+    if (j >= s.size()) return false;
+    const char c = s[j];
+    if (protocol_ == WireProtocol::kOllama ? (c >= '0' && c <= '9') || c == '-' : c == '{') return true;
+  }
+  return false;
+}
+
+void UsageCounter::Defer(std::string_view text) {
+  if (text.empty()) return;
+  if (text.size() > kMaxDeferred) {
+    Scan(text);
+    return;
+  }
+  if (deferred_.size() + text.size() > kMaxDeferred) CountDeferred();
+  deferred_.append(text);
+  deferred_sizes_.push_back(static_cast<uint32_t>(text.size()));
+}
+
+void UsageCounter::CountDeferred() const {
+  size_t at = 0;
+  for (const uint32_t n : deferred_sizes_) {
+    Scan(std::string_view(deferred_).substr(at, n));
+    at += n;
+  }
+  deferred_.clear();
+  deferred_sizes_.clear();
+}
+
 bool UsageCounter::Unit(std::string_view text, bool padded) {
+  // Most units carry text only: one search for the marker, and their text
+  // is counted only if the estimate is ever needed.
+  if (!MayCarryUsage(text)) {
+    Defer(text);
+    return false;
+  }
   if (!Scan(text)) return false;
   return ParseUnit(text, padded);
 }
@@ -274,7 +343,177 @@ void UsageCounter::Set(int field, int64_t value) {
   seen_ |= 1u << field;
 }
 
+namespace {
+
+// Calls fn(key, value) for each member of the object that `s` holds (its
+// first byte not a space is '{'), values as their bytes. False on anything
+// that is not a plain object (then the caller parses it properly instead),
+// including a key with an escape in it.
+template <class Fn>
+bool ForEachMember(std::string_view s, Fn&& fn) {
+  size_t i = SkipSpace(s, 0);
+  if (i >= s.size() || s[i] != '{') return false;
+  i = SkipSpace(s, i + 1);
+  if (i < s.size() && s[i] == '}') return true;
+  while (i < s.size() && s[i] == '"') {
+    const size_t close = StringEnd(s, i);
+    if (close == kNpos) return false;
+    const std::string_view key = s.substr(i + 1, close - i - 2);
+    if (key.find('\\') != std::string_view::npos) return false;
+    size_t j = SkipSpace(s, close);
+    if (j >= s.size() || s[j] != ':') return false;
+    j = SkipSpace(s, j + 1);
+    const size_t end = ValueEnd(s, j);
+    if (end == kNpos || end == j) return false;
+    if (!fn(key, s.substr(j, end - j))) return false;
+    i = SkipSpace(s, end);
+    if (i >= s.size()) return false;
+    if (s[i] == '}') return true;
+    if (s[i] != ',') return false;
+    i = SkipSpace(s, i + 1);
+  }
+  return false;
+}
+
+enum class Count { kSet, kNotACount, kMalformed };
+
+// A member's value as a count, read as UsageCounter::Set reads a parsed
+// one: an integer (past int64: the cap, or 0 when negative), an integral
+// double; null, strings and the rest are not counts.
+Count ReadCount(std::string_view v, int64_t* out) {
+  const char c = v[0];
+  if (c != '-' && (c < '0' || c > '9')) {
+    return c == 'n' || c == 't' || c == 'f' || c == '"' || c == '{' || c == '[' ? Count::kNotACount
+                                                                                : Count::kMalformed;
+  }
+  const char* const first = v.data();
+  const char* const last = v.data() + v.size();
+  int64_t i = 0;
+  const auto [p, ec] = std::from_chars(first, last, i);
+  if (ec == std::errc() && p == last) {
+    *out = i;
+    return Count::kSet;
+  }
+  if (ec == std::errc::result_out_of_range && p == last) {
+    *out = c == '-' ? 0 : kMaxCount;
+    return Count::kSet;
+  }
+  double d = 0;
+  const auto [q, ec2] = std::from_chars(first, last, d);
+  if (ec2 != std::errc() || q != last) return Count::kMalformed;
+  if (!std::isfinite(d) || std::floor(d) != d) return Count::kNotACount;
+  *out = d >= static_cast<double>(kMaxCount) ? kMaxCount : d <= 0 ? 0 : static_cast<int64_t>(d);
+  return Count::kSet;
+}
+
+}  // namespace
+
+bool UsageCounter::MergeUsageText(std::string_view usage) {
+  // The counts are gathered first and kept only when the whole object reads
+  // well; the first of a repeated member counts, as in a parsed object.
+  struct Found {
+    int64_t value[kFields] = {};
+    unsigned set = 0;   // bit per field
+    unsigned seen = 0;  // bit per member looked up (first one wins)
+  } found;
+  auto take = [&](std::string_view key, std::string_view value, std::string_view want, int field, int slot) {
+    if (key != want || (found.seen & (1u << slot))) return Count::kNotACount;
+    found.seen |= 1u << slot;
+    int64_t n = 0;
+    const Count c = ReadCount(value, &n);
+    if (c == Count::kSet) {
+      found.value[field] = n;
+      found.set |= 1u << field;
+    }
+    return c;
+  };
+  // Member name → field, and for OpenAI's and the Responses API's details objects, their members.
+  struct Map {
+    std::string_view key;
+    int field;
+  };
+  static constexpr Map kOpenAi[] = {{"prompt_tokens", kIn}, {"completion_tokens", kOut}, {"prompt_cache_hit_tokens", kHit}};
+  static constexpr Map kOpenAiIn[] = {{"cached_tokens", kCached}, {"cache_write_tokens", kWrite}};
+  static constexpr Map kOpenAiOut[] = {{"reasoning_tokens", kReasoning}};
+  static constexpr Map kResponses[] = {{"input_tokens", kIn}, {"output_tokens", kOut}};
+  static constexpr Map kResponsesIn[] = {{"cached_tokens", kCached}};
+  static constexpr Map kResponsesOut[] = {{"reasoning_tokens", kReasoning}};
+  static constexpr Map kAnthropic[] = {{"input_tokens", kIn},
+                                       {"output_tokens", kOut},
+                                       {"cache_read_input_tokens", kCached},
+                                       {"cache_creation_input_tokens", kWrite}};
+  static constexpr Map kGemini[] = {{"promptTokenCount", kIn},
+                                    {"candidatesTokenCount", kOut},
+                                    {"cachedContentTokenCount", kCached},
+                                    {"toolUsePromptTokenCount", kToolPrompt},
+                                    {"thoughtsTokenCount", kReasoning}};
+  std::span<const Map> top, in, out;
+  std::string_view in_key, out_key;
+  switch (protocol_) {
+    case WireProtocol::kOpenAI:
+      top = kOpenAi, in = kOpenAiIn, out = kOpenAiOut;
+      in_key = "prompt_tokens_details", out_key = "completion_tokens_details";
+      break;
+    case WireProtocol::kOpenAIResponses:
+      top = kResponses, in = kResponsesIn, out = kResponsesOut;
+      in_key = "input_tokens_details", out_key = "output_tokens_details";
+      break;
+    case WireProtocol::kAnthropic: top = kAnthropic; break;
+    case WireProtocol::kGemini: top = kGemini; break;
+    case WireProtocol::kOllama: return false;
+  }
+  // Slots for "first one wins": top members 0..7, details objects 8 and 9, their members 10..15.
+  auto members = [&](std::string_view obj, std::span<const Map> map, int first_slot) {
+    return ForEachMember(obj, [&](std::string_view key, std::string_view value) {
+      for (size_t k = 0; k < map.size(); ++k) {
+        if (take(key, value, map[k].key, map[k].field, first_slot + static_cast<int>(k)) == Count::kMalformed) {
+          return false;
+        }
+      }
+      return true;
+    });
+  };
+  const bool ok = ForEachMember(usage, [&](std::string_view key, std::string_view value) {
+    for (size_t k = 0; k < top.size(); ++k) {
+      if (take(key, value, top[k].key, top[k].field, static_cast<int>(k)) == Count::kMalformed) return false;
+    }
+    for (int d = 0; d < 2; ++d) {
+      const std::string_view want = d == 0 ? in_key : out_key;
+      if (want.empty() || key != want || (found.seen & (1u << (8 + d)))) continue;
+      found.seen |= 1u << (8 + d);
+      if (value[0] == '{' && !members(value, d == 0 ? in : out, d == 0 ? 10 : 13)) return false;
+    }
+    return true;
+  });
+  if (!ok) return false;
+  for (int f = 0; f < kFields; ++f) {
+    if (found.set & (1u << f)) Set(f, found.value[f]);
+  }
+  return true;
+}
+
+bool UsageCounter::TopLevelUsage(std::string_view s) {
+  // Walks the members of the outer object without parsing their values,
+  // then reads the usage member's counts where they lie.
+  // (Ollama's counts are members of the body itself: not for this walk.)
+  if (protocol_ == WireProtocol::kOllama) return false;
+  std::string_view usage;
+  const bool walked = ForEachMember(s, [&](std::string_view key, std::string_view value) {
+    if (usage.empty() && key == marker_key_ && value[0] == '{') usage = value;
+    return true;
+  });
+  if (!walked || usage.empty()) return false;
+  if (MergeUsageText(usage)) return true;
+  object parsed;  // not plain enough for the reader: parsed properly
+  if (Parser().parse(usage.data(), usage.size()).get_object().get(parsed)) return false;
+  MergeUsage(parsed);
+  return true;
+}
+
 void UsageCounter::Body(std::string_view text) {
+  // The usual body: one object with its usage at the top (OpenAI, the
+  // Responses API, Anthropic, Gemini); its text need not be counted.
+  if (TopLevelUsage(text)) return;
   CountText(text);
   element root;
   if (!Parser().parse(text.data(), text.size()).get(root)) {
@@ -359,6 +598,9 @@ std::optional<chat::Usage> UsageCounter::usage() const {
   return u;
 }
 
-int64_t UsageCounter::EstimatedOutputTokens() const { return (text_bytes_ + 3) / 4; }
+int64_t UsageCounter::EstimatedOutputTokens() const {
+  CountDeferred();
+  return (text_bytes_ + 3) / 4;
+}
 
 }  // namespace sy::gov::tap

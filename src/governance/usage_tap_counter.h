@@ -3,10 +3,15 @@
 // UsageCounter reads usage out of complete JSON units of one protocol (a
 // stream event's data, an NDJSON line, an element of a JSON-array stream, or
 // a whole body) and counts the generated text they carry, for the estimate.
-// It parses a unit only when one pass over its bytes (which also counts the
-// text) finds a usage member in it ("usage":{ / "usageMetadata":{ /
-// "eval_count": followed by a number), so the events that carry text only are
-// scanned once and never parsed.
+// A unit is parsed only when its bytes show a usage member ("usage":{ /
+// "usageMetadata":{ / "eval_count": followed by a number; found with one
+// memmem per marker). The text of the other units is counted only if the
+// estimate is ever needed: they are kept (up to kMaxDeferred bytes, then
+// counted and dropped) and counted when EstimatedOutputTokens is asked while
+// no usage has been seen. A whole body is read by walking its top-level
+// members to the usage one, parsing only that; its text is counted only when
+// it has no usage there. So an answer that carries its usage (nearly all)
+// costs a search per unit and one small parse, not a parse of every byte.
 //
 // The wire-to-internal mapping of each protocol is the one its stream
 // decoder uses (src/provider/*/..._stream_decoder.cc):
@@ -34,7 +39,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/chat.h"
 #include "core/request.h"
@@ -75,14 +83,32 @@ class UsageCounter {
   void CountText(std::string_view text);
 
   std::optional<chat::Usage> usage() const;
-  // ceil(text bytes / 4): about four bytes per token.
+  // ceil(text bytes / 4): about four bytes per token. The text of a whole
+  // body whose usage was found at its top is not counted (0): the estimate
+  // is for answers that end without usage. Counts the deferred units: ask
+  // only when it is needed.
   int64_t EstimatedOutputTokens() const;
+
+  // Text of units held for a later count, at most this many bytes.
+  static constexpr size_t kMaxDeferred = 64 * 1024;
 
  private:
   enum class Member { kNone, kText, kObject, kUsage };
   Member Classify(std::string_view key) const;
   // Counts the text of `text`; true when a usage member shows in it.
-  bool Scan(std::string_view text);
+  bool Scan(std::string_view text) const;
+  // Whether a usage member may be in `text` (its marker, then ':' and an
+  // object, or for Ollama a number): false means certainly not.
+  bool MayCarryUsage(std::string_view text) const;
+  // A unit without usage: kept for the estimate, counted later if ever.
+  void Defer(std::string_view text);
+  void CountDeferred() const;
+  // A whole object's top-level usage member, parsed alone. False when the
+  // body is not one object or has no such member (then nothing was merged).
+  bool TopLevelUsage(std::string_view body);
+  // MergeUsage on a usage object's bytes, without a parse: false (nothing
+  // merged) when they are not a plain object of the protocol's shape.
+  bool MergeUsageText(std::string_view usage);
   bool ParseUnit(std::string_view text, bool padded);  // true: usage-only chunk
   void ReadUnit(simdjson::dom::object unit);
   void MergeUsage(simdjson::dom::object usage);
@@ -96,7 +122,10 @@ class UsageCounter {
   std::string_view marker_key_;  // for Scan(): "usage", "usageMetadata" or "eval_count"
   int64_t fields_[kFields] = {};
   unsigned seen_ = 0;  // bit per field
-  int64_t text_bytes_ = 0;
+  mutable int64_t text_bytes_ = 0;
+  // Units not yet counted (Defer): their bytes, back to back, and lengths.
+  mutable std::string deferred_;
+  mutable std::vector<uint32_t> deferred_sizes_;
 };
 
 }  // namespace sy::gov::tap

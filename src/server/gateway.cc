@@ -661,7 +661,8 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
   int64_t estimated = meter.EstimatedOutputTokens();
   if (gov::UsageTap* tap = metered.tap()) {
     usage = tap->usage();
-    estimated = tap->EstimatedOutputTokens();
+    // Counting the text is deferred until asked: only an answer without usage needs it.
+    estimated = usage ? 0 : tap->EstimatedOutputTokens();
   }
   // A request that failed before anything was generated costs nothing.
   if (!usage && record.status >= 400) estimated = 0;

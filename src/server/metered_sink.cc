@@ -1,5 +1,7 @@
 #include "server/metered_sink.h"
 
+#include <functional>
+
 namespace sy {
 
 void UsageMeter::Add(const chat::StreamEvent& ev) {
@@ -84,13 +86,18 @@ boost::asio::awaitable<bool> MeteredSink::WriteAndEnd(std::string_view data) {
   MarkFirstByte();
   if (tap_) {
     const std::string_view fed = tap_->Feed(data);
-    if (fed.data() == data.data() && fed.size() == data.size()) {
+    // A view into `data` (all of it, or the part before a removed usage
+    // chunk) outlives Finish; one into the tap's own buffer does not.
+    const std::less_equal<const char*> le;
+    const bool in_data =
+        fed.empty() || (le(data.data(), fed.data()) && le(fed.data() + fed.size(), data.data() + data.size()));
+    if (in_data) {
       const std::string_view rest = tap_->Finish();
       if (rest.empty()) {
-        const bool alive = co_await inner_.WriteAndEnd(data);
+        const bool alive = co_await inner_.WriteAndEnd(fed);
         co_return alive;
       }
-      joined_.assign(data);
+      joined_.assign(fed);
       joined_.append(rest);
     } else {
       joined_.assign(fed);  // Feed's view lasts only until the next call

@@ -78,6 +78,14 @@ void ExpectUsage(const std::optional<chat::Usage>& u, int64_t input, int64_t cac
   EXPECT_EQ(u->reasoning_tokens, reasoning);
 }
 
+// `body` with its top-level "usage" member renamed, so that no usage is found.
+std::string WithoutUsage(std::string body) {
+  const size_t at = body.rfind("\"usage\"");
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) body.replace(at, 7, "\"usagx\"");
+  return body;
+}
+
 std::string Sse(const std::vector<std::string>& datas, std::string_view eol = "\n") {
   std::string s;
   for (const auto& d : datas) {
@@ -163,8 +171,54 @@ TEST(UsageTap, OpenAiNonStreamChat) {
 })";
   const Outcome o = RunTap(WireProtocol::kOpenAI, false, false, body);
   ExpectUsage(o.usage, 2006, 1920, 0, 300, 256);
-  EXPECT_EQ(o.estimate, (34 + 3) / 4) << "the content string's bytes / 4";
+  EXPECT_EQ(o.estimate, 0) << "a body with its usage at the top: its text is not counted";
+  // The same answer without usage: the content string's bytes / 4.
+  const Outcome bare = RunTap(WireProtocol::kOpenAI, false, false, WithoutUsage(body));
+  EXPECT_FALSE(bare.usage.has_value());
+  EXPECT_EQ(bare.estimate, (34 + 3) / 4);
   ExpectSplitInvariant(WireProtocol::kOpenAI, false, false, body);
+}
+
+TEST(UsageTap, BodyUsageReadWithoutAParseMatchesTheParse) {
+  // A non-stream body's usage is read where it lies; the same object in a
+  // stream event is parsed. Both must give the same counts.
+  const std::vector<std::pair<WireProtocol, std::string>> cases = {
+      {WireProtocol::kOpenAI, R"({"prompt_tokens":12,"completion_tokens":3,"total_tokens":15})"},
+      {WireProtocol::kOpenAI,
+       R"({ "prompt_tokens" : 2006 , "completion_tokens":300,"prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":256}})"},
+      {WireProtocol::kOpenAI, R"({"prompt_tokens":1.0,"completion_tokens":2e1,"prompt_cache_hit_tokens":7})"},
+      {WireProtocol::kOpenAI, R"({"prompt_tokens":1.5,"completion_tokens":null,"prompt_tokens_details":null})"},
+      {WireProtocol::kOpenAI, R"({"prompt_tokens":-4,"completion_tokens":18446744073709551615})"},
+      {WireProtocol::kOpenAI, R"({"prompt_tokens":5,"prompt_tokens":9,"completion_tokens":"7"})"},
+      {WireProtocol::kOpenAI, R"({"prompt\u005ftokens":5,"completion_tokens":1})"},
+      {WireProtocol::kOpenAI, R"({"prompt_tokens_details":{"cached_tokens":3,"cache_write_tokens":2},"prompt_tokens":10})"},
+      {WireProtocol::kOpenAIResponses,
+       R"({"input_tokens":36,"input_tokens_details":{"cached_tokens":4},"output_tokens":87,"output_tokens_details":{"reasoning_tokens":50},"total_tokens":123})"},
+      {WireProtocol::kAnthropic,
+       R"({"input_tokens":2095,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":503,"server_tool_use":{"web_search_requests":1}})"},
+      {WireProtocol::kGemini,
+       R"({"promptTokenCount":8,"candidatesTokenCount":20,"thoughtsTokenCount":5,"cachedContentTokenCount":2,"toolUsePromptTokenCount":1,"promptTokensDetails":[{"modality":"TEXT","tokenCount":8}]})"},
+  };
+  for (const auto& [protocol, usage] : cases) {
+    const std::string key = protocol == WireProtocol::kGemini ? "usageMetadata" : "usage";
+    const std::string body = "{\"id\":\"x\",\"" + key + "\":" + usage + ",\"model\":\"m\"}";
+    const Outcome read = RunTap(protocol, false, false, body);
+    const Outcome parsed = RunTap(protocol, true, false, "data: " + body + "\n\n");
+    ASSERT_EQ(read.usage.has_value(), parsed.usage.has_value()) << usage;
+    if (!parsed.usage) continue;  // a usage object with no count in it
+    EXPECT_EQ(read.usage->input_tokens, parsed.usage->input_tokens) << usage;
+    EXPECT_EQ(read.usage->output_tokens, parsed.usage->output_tokens) << usage;
+    EXPECT_EQ(read.usage->cached_input_tokens, parsed.usage->cached_input_tokens) << usage;
+    EXPECT_EQ(read.usage->cache_write_tokens, parsed.usage->cache_write_tokens) << usage;
+    EXPECT_EQ(read.usage->reasoning_tokens, parsed.usage->reasoning_tokens) << usage;
+  }
+  // Spot checks of the rules themselves.
+  EXPECT_FALSE(RunTap(WireProtocol::kOpenAI, false, false, R"({"usage":{"prompt_tokens":1.5,"completion_tokens":null}})")
+                   .usage.has_value());
+  ExpectUsage(RunTap(WireProtocol::kOpenAI, false, false, R"({"usage":{"prompt_tokens":-4,"completion_tokens":18446744073709551615}})").usage,
+              0, 0, 0, int64_t{1} << 40, 0);
+  ExpectUsage(RunTap(WireProtocol::kOpenAI, false, false, R"({"usage":{"prompt_tokens":5,"prompt_tokens":9}})").usage,
+              5, 0, 0, 0, 0);
 }
 
 TEST(UsageTap, OpenAiEmbeddingsBody) {
@@ -295,8 +349,11 @@ TEST(UsageTap, AnthropicNonStream) {
 })";
   const Outcome o = RunTap(WireProtocol::kAnthropic, false, false, body);
   ExpectUsage(o.usage, 3895, 1800, 0, 503, 0);
-  // "Hmm" 3 + "Hi! My name is Claude." 22 + {"location": "SF"} 18 = 43 bytes.
-  EXPECT_EQ(o.estimate, 11);
+  EXPECT_EQ(o.estimate, 0);
+  // Without its usage: "Hmm" 3 + "Hi! My name is Claude." 22 + {"location": "SF"} 18 = 43 bytes.
+  const Outcome bare = RunTap(WireProtocol::kAnthropic, false, false, WithoutUsage(body));
+  EXPECT_FALSE(bare.usage.has_value());
+  EXPECT_EQ(bare.estimate, 11);
 }
 
 // ---- Gemini ----
