@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 
 #include "common/log.h"
@@ -29,6 +30,7 @@ constexpr sql::Dialect kDialect = {
     .greatest = "GREATEST",
     .strpos = "strpos",
     .usage_rows_per_statement = sql::kUsageRowsPerStatement,
+    .usage_unnest = true,
 };
 
 // Schema versions. Never edit one that has shipped: add the next.
@@ -160,19 +162,25 @@ class PgStore::Connection : public sql::Conn {
 
   Status Exec(std::string_view sql_text, const sql::Params& params, const sql::RowFn& on_row = {},
               int64_t* changes = nullptr) override {
-    // libpq reads text parameters as NUL-terminated strings.
-    std::vector<std::string> owned;
-    owned.reserve(params.size());  // no reallocation: values point into it
+    // libpq reads text parameters as NUL-terminated strings: all of them
+    // back to back in one buffer, pointed at once it is complete.
+    std::string arena;
+    std::vector<size_t> offsets;
+    offsets.reserve(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      offsets.push_back(arena.size());
+      if (params.is_int(i)) {
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, params.int_at(i));
+        arena.append(digits, end);
+      } else {
+        arena.append(params.text_at(i));
+      }
+      arena.push_back('\0');
+    }
     std::vector<const char*> values;
     values.reserve(params.size());
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (params.is_int(i)) {
-        owned.push_back(std::to_string(params.int_at(i)));
-      } else {
-        owned.emplace_back(params.text_at(i));
-      }
-      values.push_back(owned.back().c_str());
-    }
+    for (size_t off : offsets) values.push_back(arena.data() + off);
     const std::string text(sql_text);
     // Unnamed statement, text results: nothing that a pooler could mix up.
     if (!PQsendQueryParams(pg_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <climits>
 #include <map>
@@ -613,6 +614,11 @@ Status SqlStore::InsertUsage(std::span<const UsageRecord> rows) {
   if (last_key != nullptr) key_last[*last_key] = std::max(key_last[*last_key], last_key_ts);
   if (unique.empty()) return Status::Ok();
   return Txn(true, [&](Conn& c) {
+    if (dialect().usage_unnest) {
+      Status s = InsertUsageUnnest(c, unique);
+      if (!s.ok()) return s;
+      return UpdateLastUsed(c, key_last, user_last);
+    }
     const size_t per_statement = std::max<size_t>(1, dialect().usage_rows_per_statement);
     // The statement text depends only on its row count: built once per count.
     std::string sql;
@@ -641,19 +647,100 @@ Status SqlStore::InsertUsage(std::span<const UsageRecord> rows) {
       Status s = c.Exec(sql, p);
       if (!s.ok()) return s;
     }
-    // Forward only, and no write at all when nothing moves. change_seq stays.
-    for (const auto& [id, ts] : key_last) {
-      Status s =
-          c.Exec("UPDATE api_keys SET last_used = $1 WHERE id = $2 AND last_used < $1", Params().Int(ts).Text(id));
-      if (!s.ok()) return s;
-    }
-    for (const auto& [id, ts] : user_last) {
-      Status s =
-          c.Exec("UPDATE users SET last_login = $1 WHERE id = $2 AND last_login < $1", Params().Int(ts).Text(id));
-      if (!s.ok()) return s;
-    }
-    return Status::Ok();
+    return UpdateLastUsed(c, key_last, user_last);
   });
+}
+
+Status SqlStore::UpdateLastUsed(Conn& c, const std::map<std::string_view, int64_t>& key_last,
+                                const std::map<std::string_view, int64_t>& user_last) {
+  // Forward only, and no write at all when nothing moves. change_seq stays.
+  for (const auto& [id, ts] : key_last) {
+    Status s = c.Exec("UPDATE api_keys SET last_used = $1 WHERE id = $2 AND last_used < $1", Params().Int(ts).Text(id));
+    if (!s.ok()) return s;
+  }
+  for (const auto& [id, ts] : user_last) {
+    Status s = c.Exec("UPDATE users SET last_login = $1 WHERE id = $2 AND last_login < $1", Params().Int(ts).Text(id));
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// One element of a PostgreSQL array literal, quoted: '"' and '\' escaped.
+// A NUL byte cannot be in a text value: it is left out.
+void AppendArrayText(std::string* out, std::string_view v) {
+  out->push_back('"');
+  for (char ch : v) {
+    if (ch == '\0') continue;
+    if (ch == '"' || ch == '\\') out->push_back('\\');
+    out->push_back(ch);
+  }
+  out->push_back('"');
+}
+
+void AppendArrayInt(std::string* out, int64_t v) {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+  out->append(digits, end);
+}
+
+}  // namespace
+
+Status SqlStore::InsertUsageUnnest(Conn& c, const std::vector<const UsageRecord*>& rows) {
+  static const std::string kSql = [] {
+    // The column types, in kUsageColumns' order.
+    static constexpr const char* kTypes[kUsageColumnCount] = {
+        "text",   "bigint", "text",   "text",   "text",   "text",   "text",   "text", "integer",
+        "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "text", "text"};
+    std::string sql = std::string("INSERT INTO usage (") + kUsageColumns + ") SELECT * FROM unnest(";
+    for (size_t col = 0; col < kUsageColumnCount; ++col) {
+      if (col > 0) sql += ", ";
+      sql += "$" + std::to_string(col + 1) + "::" + kTypes[col] + "[]";
+    }
+    return sql + ") ON CONFLICT DO NOTHING";  // the primary key: the request id
+  }();
+  const size_t per_statement = std::max<size_t>(1, dialect().usage_rows_per_statement);
+  std::vector<std::string> columns(kUsageColumnCount);
+  for (size_t first = 0; first < rows.size(); first += per_statement) {
+    const size_t n = std::min(per_statement, rows.size() - first);
+    for (auto& col : columns) {
+      col.clear();
+      col.push_back('{');
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const UsageRecord& u = *rows[first + i];
+      const char* sep = i == 0 ? "" : ",";
+      for (auto& col : columns) col.append(sep);
+      AppendArrayText(&columns[0], u.request_id);
+      AppendArrayInt(&columns[1], u.ts);
+      AppendArrayText(&columns[2], u.key_id);
+      AppendArrayText(&columns[3], u.user_id);
+      AppendArrayText(&columns[4], u.provider);
+      AppendArrayText(&columns[5], u.model);
+      AppendArrayText(&columns[6], u.upstream_model);
+      AppendArrayText(&columns[7], u.endpoint);
+      AppendArrayInt(&columns[8], u.status);
+      AppendArrayInt(&columns[9], u.latency_ms);
+      AppendArrayInt(&columns[10], u.ttft_ms);
+      AppendArrayInt(&columns[11], u.prompt_tokens);
+      AppendArrayInt(&columns[12], u.completion_tokens);
+      AppendArrayInt(&columns[13], u.cached_tokens);
+      AppendArrayInt(&columns[14], u.reasoning_tokens);
+      AppendArrayInt(&columns[15], u.cost);
+      AppendArrayText(&columns[16], u.usage_source);
+      AppendArrayText(&columns[17], u.error);
+    }
+    Params p;
+    p.reserve(kUsageColumnCount);
+    for (auto& col : columns) {
+      col.push_back('}');
+      p.TextView(col);
+    }
+    Status s = c.Exec(kSql, p);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 Status SqlStore::CountUsage(int64_t* n) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,6 +91,10 @@ struct Dialect {
   // more to prepare than their rows cost to insert).
   size_t usage_rows_per_statement;
   bool usage_fixed_statements = false;
+  // PostgreSQL: the rows go as one array per column, unpacked by unnest():
+  // the statement is the same short text whatever the row count, so the
+  // server parses 18 parameters, not 18 per row.
+  bool usage_unnest = false;
 };
 
 // One schema version: applied once, in order, in a transaction, and recorded
@@ -145,6 +150,11 @@ class SqlStore : public Store {
   // fn inside BEGIN ... COMMIT; rolled back when fn or the commit fails.
   Status Txn(bool write, const std::function<Status(Conn&)>& fn);
   Status MigrateLocked(Conn& c);
+  // Dialect::usage_unnest: the rows as one array per column.
+  Status InsertUsageUnnest(Conn& c, const std::vector<const UsageRecord*>& rows);
+  // Moves keys' last_used and users' last_login forward to their newest row.
+  static Status UpdateLastUsed(Conn& c, const std::map<std::string_view, int64_t>& key_last,
+                               const std::map<std::string_view, int64_t>& user_last);
 };
 
 // "YYYY-MM-DD" of a day number (days since 1970-01-01, UTC).

@@ -480,6 +480,33 @@ TYPED_TEST(StoreContract, UsageRowRoundTrips) {
   EXPECT_EQ(g.error, r.error);
 }
 
+TYPED_TEST(StoreContract, UsageTextKeepsEveryCharacter) {
+  // Model names come from clients: quotes, backslashes, braces, commas,
+  // "NULL", spaces and non-ASCII text must come back as they went in, also
+  // when many rows go in one statement.
+  const std::vector<std::string> models = {
+      R"(a"b)", R"(back\slash)", "{brace},comma", "NULL", "", " spaced out ", "模型-ü", R"(\"{,}\\)", "x\ty\nz"};
+  std::vector<UsageRecord> rows;
+  for (size_t i = 0; i < models.size(); ++i) {
+    UsageRecord r = MakeRow("req_text_" + std::to_string(i), kT0 + static_cast<int64_t>(i), "key_1", "user_1",
+                            "openai", models[i], 1, 2, 3);
+    r.error = models[models.size() - 1 - i];
+    r.upstream_model = models[i] + "-up";
+    rows.push_back(r);
+  }
+  this->Insert(rows);
+  std::vector<UsageRecord> got;
+  ASSERT_TRUE(this->store()->ListUsage(UsageQuery(), 100, &got).ok());
+  ASSERT_EQ(got.size(), models.size());
+  for (const UsageRecord& g : got) {
+    const size_t i = std::stoul(g.request_id.substr(std::string("req_text_").size()));
+    EXPECT_EQ(g.model, models[i]);
+    EXPECT_EQ(g.upstream_model, models[i] + "-up");
+    EXPECT_EQ(g.error, models[models.size() - 1 - i]);
+    EXPECT_EQ(g.prompt_tokens, 1);
+  }
+}
+
 TYPED_TEST(StoreContract, LastUsedAndLastLoginMoveForwardOnly) {
   ASSERT_TRUE(this->store()->CreateUser(MakeUser("user_1", "", "", kT0)).ok());
   ASSERT_TRUE(this->store()->CreateKey(MakeKey("key_1", "user_1", kT0)).ok());
