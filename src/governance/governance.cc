@@ -108,7 +108,7 @@ std::variant<Caller, GatewayError> Governance::Authenticate(std::string_view pre
   caller.anonymous = !auth_required;
   // One digest serves both the admin key comparison and the table lookup.
   unsigned char md[32];
-  const bool hashed = !presented.empty() && CachedKeyDigestInto(presented, md);
+  const bool hashed = !presented.empty() && KeyDigestInto(presented, md);
   const std::string_view digest = hashed ? std::string_view(reinterpret_cast<const char*>(md), sizeof md)
                                          : std::string_view();
   if (hashed && !admin_digest.empty()) {

@@ -1,6 +1,5 @@
 #include "governance/keys.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -70,29 +69,19 @@ bool KeyDigestInto(std::string_view key, unsigned char (&out)[32]) {
   // again on every call, which costs more than hashing a short key.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   if (kSha256 == nullptr) return false;
+  // One context per thread, reused: EVP_Digest makes and frees one per call.
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx c;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(key.data(), key.size(), md, &len, kSha256, nullptr) != 1 || len != 32) return false;
-  std::memcpy(out, md, 32);
-  return true;
-}
-
-bool CachedKeyDigestInto(std::string_view key, unsigned char (&out)[32]) {
-  constexpr size_t kSlots = 64, kMaxKey = 256;
-  struct Slot {
-    std::string key;  // empty: unused (an empty key is never looked up)
-    unsigned char md[32];
-  };
-  thread_local Slot slots[kSlots];
-  if (key.empty() || key.size() > kMaxKey) return KeyDigestInto(key, out);
-  Slot& slot = slots[std::hash<std::string_view>{}(key) % kSlots];
-  if (slot.key.size() == key.size() && CRYPTO_memcmp(slot.key.data(), key.data(), key.size()) == 0) {
-    std::memcpy(out, slot.md, sizeof slot.md);
-    return true;
+  if (c.ctx == nullptr || EVP_DigestInit_ex2(c.ctx, kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, key.data(), key.size()) != 1 || EVP_DigestFinal_ex(c.ctx, md, &len) != 1 || len != 32) {
+    return false;
   }
-  if (!KeyDigestInto(key, out)) return false;
-  slot.key.assign(key);
-  std::memcpy(slot.md, out, sizeof slot.md);
+  std::memcpy(out, md, 32);
   return true;
 }
 

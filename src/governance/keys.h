@@ -40,11 +40,6 @@ bool HasBadChecksum(std::string_view key);
 std::string KeyDigest(std::string_view key);
 // The same into out; false when OpenSSL fails. No allocation.
 bool KeyDigestInto(std::string_view key, unsigned char (&out)[32]);
-// KeyDigestInto through a small per-thread cache of the keys last seen: a
-// client sends the same key on every request, and SHA-256 through EVP costs
-// more than the rest of admission. A hit compares the whole key in constant
-// time. REQUIRES: key is not empty.
-bool CachedKeyDigestInto(std::string_view key, unsigned char (&out)[32]);
 std::string HexOf(std::string_view bytes);
 // "syu_AbCd...wxyz": what lists and logs show instead of the key.
 std::string DisplayOf(std::string_view key);

@@ -752,6 +752,15 @@ Status SqlStore::CountUsage(int64_t* n) {
   });
 }
 
+Status SqlStore::CountUsageSince(int64_t since_ms, int64_t* n) {
+  return WithConn(false, [&](Conn& c) {
+    return c.Exec("SELECT COUNT(*) FROM usage WHERE ts >= $1", Params().Int(since_ms), [&](const Row& r) {
+      *n = r.Int(0);
+      return Status::Ok();
+    });
+  });
+}
+
 Status SqlStore::ListUsage(const UsageQuery& q, int64_t limit, std::vector<UsageRecord>* out) {
   out->clear();
   if (limit <= 0) return Status::Ok();

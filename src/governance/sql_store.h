@@ -131,6 +131,7 @@ class SqlStore : public Store {
 
   Status InsertUsage(std::span<const UsageRecord> rows) override;
   Status CountUsage(int64_t* n) override;
+  Status CountUsageSince(int64_t since_ms, int64_t* n) override;
   Status ListUsage(const UsageQuery& q, int64_t limit, std::vector<UsageRecord>* out) override;
   Status Report(const UsageQuery& q, UsageReport* out) override;
   Status TotalsSince(bool by_user, int64_t since_ms, std::vector<std::pair<std::string, UsageTotals>>* out) override;

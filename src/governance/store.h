@@ -67,6 +67,8 @@ class Store {
   // without bumping change_seq. All or nothing: on failure nothing is stored.
   virtual Status InsertUsage(std::span<const UsageRecord> rows) = 0;
   virtual Status CountUsage(int64_t* n) = 0;
+  // Rows with ts >= since_ms (a range of the time index: no report's grouping).
+  virtual Status CountUsageSince(int64_t since_ms, int64_t* n) = 0;
   // Rows of the query, newest first, at most `limit`.
   virtual Status ListUsage(const UsageQuery& q, int64_t limit, std::vector<UsageRecord>* out) = 0;
   // Totals, per model, per provider and per UTC day over the query's rows.

@@ -1,5 +1,6 @@
 #include "governance/usage_tap_counter.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -92,20 +93,31 @@ size_t ValueEnd(std::string_view s, size_t i) {
   const char c = s[i];
   if (c == '"') return StringEnd(s, i);
   if (c == '{' || c == '[') {
+    // One table lookup per byte: most bytes are none of the five that matter.
+    static constexpr auto kKind = [] {
+      std::array<uint8_t, 256> k{};
+      k['"'] = 1;
+      k['{'] = k['['] = 2;
+      k['}'] = k[']'] = 3;
+      return k;
+    }();
+    const char* const p = s.data();
+    const size_t n = s.size();
     size_t depth = 0;
-    while (i < s.size()) {
-      const char d = s[i];
-      if (d == '"') {
+    while (i < n) {
+      const uint8_t kind = kKind[static_cast<unsigned char>(p[i])];
+      if (kind == 0) {
+        ++i;
+      } else if (kind == 1) {
         i = StringEnd(s, i);
         if (i == kNpos) return kNpos;
-        continue;
-      }
-      if (d == '{' || d == '[') {
+      } else if (kind == 2) {
         ++depth;
-      } else if (d == '}' || d == ']') {
+        ++i;
+      } else {
         if (--depth == 0) return i + 1;
+        ++i;
       }
-      ++i;
     }
     return kNpos;
   }

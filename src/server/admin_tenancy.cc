@@ -17,6 +17,7 @@ using gov::Status;
 using gov::User;
 
 constexpr int kFlushWaitMs = 2000;  // admin reads wait this long for queued usage to reach the store
+constexpr int64_t kTodayRecountMs = 60000;  // GET /status: the database's count of today's rows, at most this often
 
 bool ReadDollars(const Json& v, Micros* out) {
   if (v.is_null()) {
@@ -344,8 +345,8 @@ Reply StatusReply(Context& ctx) {
   gov::Store* store = ctx.governance.store();
   if (store) {
     // Counting today's rows scans them (millions on a busy day): the
-    // database's count is taken at most every 10 s (status pages poll), and
-    // this instance's records since then are added to it. Only the admin
+    // database's count is taken at most once a minute (status pages poll),
+    // and this instance's records since then are added to it. Only the admin
     // thread reads and writes these.
     static int64_t cached_day_start = -1, cached_at = 0, cached_count = 0;
     static uint64_t recorded_at_count = 0;
@@ -353,15 +354,13 @@ Reply StatusReply(Context& ctx) {
     const uint64_t recorded = rec ? rec->stats().recorded : 0;
     const int64_t now = ctx.governance.clock().NowMs();
     const int64_t day_start = gov::WindowOf(static_cast<int>(gov::BudgetPeriod::kDaily), now).start_ms;
-    if (cached_day_start != day_start || now - cached_at >= 10000) {
+    if (cached_day_start != day_start || now - cached_at >= kTodayRecountMs) {
       if (rec) rec->Flush(kFlushWaitMs);
-      gov::UsageQuery q;
-      q.start = day_start;
-      gov::UsageReport report;
-      if (store->Report(q, &report).ok()) {
+      int64_t count = 0;
+      if (store->CountUsageSince(day_start, &count).ok()) {
         cached_day_start = day_start;
         cached_at = now;
-        cached_count = report.summary.requests;
+        cached_count = count;
         recorded_at_count = recorded;
       }
     }

@@ -231,6 +231,13 @@ class FakeStore : public Store {
     *n = static_cast<int64_t>(usage_.size());
     return Status::Ok();
   }
+  Status CountUsageSince(int64_t since_ms, int64_t* n) override {
+    if (Status s = Enter(); !s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    *n = 0;
+    for (const auto& [id, row] : usage_) *n += row.ts >= since_ms;
+    return Status::Ok();
+  }
 
   Status ListUsage(const UsageQuery& q, int64_t limit, std::vector<UsageRecord>* out) override {
     if (Status s = Enter(); !s.ok()) return s;

@@ -505,6 +505,11 @@ TYPED_TEST(StoreContract, UsageTextKeepsEveryCharacter) {
     EXPECT_EQ(g.error, models[models.size() - 1 - i]);
     EXPECT_EQ(g.prompt_tokens, 1);
   }
+  int64_t n = -1;
+  ASSERT_TRUE(this->store()->CountUsageSince(kT0 + 3, &n).ok());
+  EXPECT_EQ(n, static_cast<int64_t>(models.size()) - 3) << "rows from ts kT0+3 on";
+  ASSERT_TRUE(this->store()->CountUsageSince(kT0 + 1000, &n).ok());
+  EXPECT_EQ(n, 0);
 }
 
 TYPED_TEST(StoreContract, LastUsedAndLastLoginMoveForwardOnly) {
