@@ -43,6 +43,9 @@ class UsageTap {
   // Output tokens estimated from the generated text seen so far (text,
   // reasoning, tool arguments): for answers that ended without usage.
   virtual int64_t EstimatedOutputTokens() const = 0;
+  // The stream's last usage has been read (see UsageCounter::final): what
+  // remains to send cannot change the bill.
+  virtual bool UsageFinal() const { return false; }
 };
 
 // A tap for an answer in `protocol` (the upstream's, which is the client's in

@@ -270,19 +270,27 @@ void UsageCounter::ReadUnit(object unit) {
     case WireProtocol::kOpenAI:
       if (!unit["usage"].get_object().get(usage)) {
         MergeUsage(usage);
+        final_ = true;  // OpenAI sends usage once, in the last chunk
       } else if (!unit["x_groq"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) {
         MergeUsage(usage);  // Groq: usage in x_groq on the last chunk
+        final_ = true;
       }
       return;
     case WireProtocol::kOpenAIResponses:
       if (!unit["usage"].get_object().get(usage)) MergeUsage(usage);
-      if (!unit["response"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) MergeUsage(usage);
+      if (!unit["response"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) {
+        MergeUsage(usage);
+        final_ = true;  // response.completed (or .incomplete / .failed): the last event
+      }
       return;
     case WireProtocol::kAnthropic:
       if (!unit["message"].get_object().get(outer) && !outer["usage"].get_object().get(usage)) {
         MergeUsage(usage);  // message_start
       }
-      if (!unit["usage"].get_object().get(usage)) MergeUsage(usage);  // message_delta, or a whole message
+      if (!unit["usage"].get_object().get(usage)) {
+        MergeUsage(usage);  // message_delta, or a whole message
+        final_ = true;
+      }
       return;
     case WireProtocol::kGemini:
       if (!unit["usageMetadata"].get_object().get(usage)) MergeUsage(usage);

@@ -83,6 +83,10 @@ class UsageCounter {
   void CountText(std::string_view text);
 
   std::optional<chat::Usage> usage() const;
+  // The answer's last usage has been read (OpenAI's usage chunk, Anthropic's
+  // message_delta, the Responses API's closing event); Gemini and Ollama
+  // repeat or end theirs without a mark: false for them.
+  bool final() const { return final_; }
   // ceil(text bytes / 4): about four bytes per token. The text of a whole
   // body whose usage was found at its top is not counted (0): the estimate
   // is for answers that end without usage. Counts the deferred units: ask
@@ -123,6 +127,7 @@ class UsageCounter {
   int64_t fields_[kFields] = {};
   unsigned seen_ = 0;  // bit per field
   mutable int64_t text_bytes_ = 0;
+  bool final_ = false;
   // Units not yet counted (Defer): their bytes, back to back, and lengths.
   mutable std::string deferred_;
   mutable std::vector<uint32_t> deferred_sizes_;

@@ -33,6 +33,7 @@ class SseTap final : public UsageTap {
   }
   std::optional<chat::Usage> usage() const override { return counter_.usage(); }
   int64_t EstimatedOutputTokens() const override { return counter_.EstimatedOutputTokens(); }
+  bool UsageFinal() const override { return counter_.final(); }
 
  private:
   UsageCounter counter_;

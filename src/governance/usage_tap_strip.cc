@@ -89,6 +89,7 @@ class StripTap final : public UsageTap {
 
   std::optional<chat::Usage> usage() const override { return counter_.usage(); }
   int64_t EstimatedOutputTokens() const override { return counter_.EstimatedOutputTokens(); }
+  bool UsageFinal() const override { return counter_.final(); }
 
  private:
   // Finds the ends of events in piece_ (line ends as sse::Parser reads them).

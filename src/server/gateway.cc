@@ -641,6 +641,35 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
   }
 
   UsageMeter meter;
+  // Settled once: before the bytes that end a successful answer leave (so
+  // that a client's next request already meets the charged budget), else
+  // when the call is over.
+  bool settled = false;
+  int64_t settled_tokens = 0;
+  auto settle = [&] {
+    if (settled) return;
+    settled = true;
+    record.status = metered.status();
+    record.latency_ms = metered.elapsed_ms();
+    record.ttft_ms = metered.ttft_ms();
+    if (!ctx.outcome_error.empty()) {
+      record.error = std::string(ctx.outcome_error);
+    } else if (record.status >= 400) {
+      record.error = "http_" + std::to_string(record.status);
+    }
+    std::optional<chat::Usage> usage = meter.usage;
+    int64_t estimated = meter.EstimatedOutputTokens();
+    if (gov::UsageTap* tap = metered.tap()) {
+      usage = tap->usage();
+      // Counting the text is deferred until asked: only an answer without usage needs it.
+      estimated = usage ? 0 : tap->EstimatedOutputTokens();
+    }
+    // A request that failed before anything was generated costs nothing.
+    if (!usage && record.status >= 400) estimated = 0;
+    settled_tokens = usage ? usage->total() : 0;
+    gov_->Settle(caller, ticket, std::move(record), usage, estimated);
+  };
+  metered.set_before_end(settle);
   const bool passthrough = route.provider->protocol() == door.protocol() && req.passthrough_ok;
   if (passthrough) {
     const bool read_usage = gov_->NeedsUsage(ticket);
@@ -648,27 +677,10 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
   } else {
     co_await Translate(door, req, route, metered, ctx, meter);
   }
-
-  record.status = metered.status();
-  record.latency_ms = metered.elapsed_ms();
-  record.ttft_ms = metered.ttft_ms();
-  if (!ctx.outcome_error.empty()) {
-    record.error = std::string(ctx.outcome_error);
-  } else if (record.status >= 400) {
-    record.error = "http_" + std::to_string(record.status);
-  }
-  std::optional<chat::Usage> usage = meter.usage;
-  int64_t estimated = meter.EstimatedOutputTokens();
-  if (gov::UsageTap* tap = metered.tap()) {
-    usage = tap->usage();
-    // Counting the text is deferred until asked: only an answer without usage needs it.
-    estimated = usage ? 0 : tap->EstimatedOutputTokens();
-  }
-  // A request that failed before anything was generated costs nothing.
-  if (!usage && record.status >= 400) estimated = 0;
-  const int64_t tokens = usage ? usage->total() : 0;
-  route.provider->CountKeyUse(ctx.upstream_key_index, tokens, !record.error.empty() && record.error != "client_disconnected");
-  gov_->Settle(caller, ticket, std::move(record), usage, estimated);
+  settle();
+  // The provider key's counters: after the call, when the key it used is known.
+  const bool failed = !ctx.outcome_error.empty() ? ctx.outcome_error != "client_disconnected" : metered.status() >= 400;
+  route.provider->CountKeyUse(ctx.upstream_key_index, settled_tokens, failed);
 }
 
 boost::asio::awaitable<void> Gateway::Passthrough(const FrontDoor& door, InternalRequest& req, Route& route,

@@ -57,10 +57,18 @@ boost::asio::awaitable<bool> MeteredSink::Begin(ResponseHead head) {
   co_return alive;
 }
 
+void MeteredSink::BeforeEnd() {
+  if (!before_end_) return;
+  auto fn = std::move(before_end_);
+  before_end_ = nullptr;
+  fn();
+}
+
 boost::asio::awaitable<bool> MeteredSink::Write(std::string_view data) {
   MarkFirstByte();
   if (tap_) {
     const std::string_view out = tap_->Feed(data);
+    if (tap_->UsageFinal()) BeforeEnd();
     bool alive = true;
     if (!out.empty()) alive = co_await inner_.Write(out);  // empty: held back until its event is complete
     tap_->Keep();  // `data` is the caller's, valid only during this call
@@ -73,11 +81,13 @@ boost::asio::awaitable<bool> MeteredSink::Write(std::string_view data) {
 boost::asio::awaitable<bool> MeteredSink::End() {
   if (tap_) {
     const std::string_view rest = tap_->Finish();
+    if (status_ < 400) BeforeEnd();
     if (!rest.empty()) {
       const bool alive = co_await inner_.WriteAndEnd(rest);
       co_return alive;
     }
   }
+  if (status_ < 400) BeforeEnd();
   const bool alive = co_await inner_.End();
   co_return alive;
 }
@@ -93,6 +103,7 @@ boost::asio::awaitable<bool> MeteredSink::WriteAndEnd(std::string_view data) {
         fed.empty() || (le(data.data(), fed.data()) && le(fed.data() + fed.size(), data.data() + data.size()));
     if (in_data) {
       const std::string_view rest = tap_->Finish();
+      if (status_ < 400) BeforeEnd();
       if (rest.empty()) {
         const bool alive = co_await inner_.WriteAndEnd(fed);
         co_return alive;
@@ -102,10 +113,12 @@ boost::asio::awaitable<bool> MeteredSink::WriteAndEnd(std::string_view data) {
     } else {
       joined_.assign(fed);  // Feed's view lasts only until the next call
       joined_.append(tap_->Finish());
+      if (status_ < 400) BeforeEnd();
     }
     const bool alive = co_await inner_.WriteAndEnd(joined_);
     co_return alive;
   }
+  if (status_ < 400) BeforeEnd();
   const bool alive = co_await inner_.WriteAndEnd(data);
   co_return alive;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,11 @@ class MeteredSink final : public ResponseSink {
       : inner_(inner), headers_(std::move(headers)), started_at_(std::chrono::steady_clock::now()) {}
 
   void set_tap(std::unique_ptr<gov::UsageTap> tap) { tap_ = std::move(tap); }
+  // Called once, before the bytes that let the client see its answer end
+  // (a successful answer's last write, or the piece after which the tap has
+  // the stream's final usage): the bill is settled before the client can
+  // send its next request.
+  void set_before_end(std::function<void()> fn) { before_end_ = std::move(fn); }
   gov::UsageTap* tap() { return tap_.get(); }
 
   boost::asio::awaitable<bool> Begin(ResponseHead head) override;
@@ -54,7 +60,10 @@ class MeteredSink final : public ResponseSink {
 
   ResponseSink& inner_;
   std::vector<std::pair<std::string, std::string>> headers_;
+  void BeforeEnd();
+
   std::unique_ptr<gov::UsageTap> tap_;
+  std::function<void()> before_end_;
   std::chrono::steady_clock::time_point started_at_;
   int status_ = 0;
   int64_t ttft_ms_ = -1;
