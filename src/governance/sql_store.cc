@@ -708,28 +708,20 @@ Status SqlStore::InsertUsageUnnest(Conn& c, const std::vector<const UsageRecord*
       col.clear();
       col.push_back('{');
     }
+    // Each row's values in AddUsageParams' order (kUsageColumns'), one to each column's array.
+    Params row;
+    row.reserve(kUsageColumnCount);
     for (size_t i = 0; i < n; ++i) {
-      const UsageRecord& u = *rows[first + i];
-      const char* sep = i == 0 ? "" : ",";
-      for (auto& col : columns) col.append(sep);
-      AppendArrayText(&columns[0], u.request_id);
-      AppendArrayInt(&columns[1], u.ts);
-      AppendArrayText(&columns[2], u.key_id);
-      AppendArrayText(&columns[3], u.user_id);
-      AppendArrayText(&columns[4], u.provider);
-      AppendArrayText(&columns[5], u.model);
-      AppendArrayText(&columns[6], u.upstream_model);
-      AppendArrayText(&columns[7], u.endpoint);
-      AppendArrayInt(&columns[8], u.status);
-      AppendArrayInt(&columns[9], u.latency_ms);
-      AppendArrayInt(&columns[10], u.ttft_ms);
-      AppendArrayInt(&columns[11], u.prompt_tokens);
-      AppendArrayInt(&columns[12], u.completion_tokens);
-      AppendArrayInt(&columns[13], u.cached_tokens);
-      AppendArrayInt(&columns[14], u.reasoning_tokens);
-      AppendArrayInt(&columns[15], u.cost);
-      AppendArrayText(&columns[16], u.usage_source);
-      AppendArrayText(&columns[17], u.error);
+      row.clear();
+      AddUsageParams(*rows[first + i], &row);
+      for (size_t col = 0; col < kUsageColumnCount; ++col) {
+        if (i > 0) columns[col].push_back(',');
+        if (row.is_int(col)) {
+          AppendArrayInt(&columns[col], row.int_at(col));
+        } else {
+          AppendArrayText(&columns[col], row.text_at(col));
+        }
+      }
     }
     Params p;
     p.reserve(kUsageColumnCount);

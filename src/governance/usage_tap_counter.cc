@@ -56,12 +56,14 @@ class MarkerSearch {
   uint8_t skip_[256];
 };
 
-size_t Find(std::string_view s, std::string_view what, size_t from) {
+// The next usage marker of `protocol` (UsageCounter::marker_) in s, from `from`.
+size_t FindMarker(WireProtocol protocol, std::string_view s, size_t from) {
   static const MarkerSearch kUsage("\"usage\""), kGemini("\"usageMetadata\""), kOllama("eval_count\"");
-  if (what == "\"usage\"") return kUsage.Find(s, from);
-  if (what == "\"usageMetadata\"") return kGemini.Find(s, from);
-  if (what == "eval_count\"") return kOllama.Find(s, from);
-  return MarkerSearch(what).Find(s, from);
+  switch (protocol) {
+    case WireProtocol::kGemini: return kGemini.Find(s, from);
+    case WireProtocol::kOllama: return kOllama.Find(s, from);
+    default: return kUsage.Find(s, from);
+  }
 }
 
 int64_t Sum(int64_t a, int64_t b) { return a + b; }  // both <= kMaxCount: cannot overflow
@@ -205,7 +207,7 @@ bool UsageCounter::Scan(std::string_view s) const {
 }
 
 bool UsageCounter::MayCarryUsage(std::string_view s) const {
-  for (size_t m = Find(s, marker_, 0); m != kNpos; m = Find(s, marker_, m + 1)) {
+  for (size_t m = FindMarker(protocol_, s, 0); m != kNpos; m = FindMarker(protocol_, s, m + 1)) {
     size_t j = SkipSpace(s, m + marker_.size());
     if (j >= s.size() || s[j] != ':') continue;
     j = SkipSpace(s, j + 1);
@@ -554,7 +556,7 @@ void UsageCounter::Body(std::string_view text) {
 }
 
 void UsageCounter::Tail(std::string_view s) {
-  for (size_t m = Find(s, marker_, 0); m != kNpos; m = Find(s, marker_, m + 1)) {
+  for (size_t m = FindMarker(protocol_, s, 0); m != kNpos; m = FindMarker(protocol_, s, m + 1)) {
     size_t j = SkipSpace(s, m + marker_.size());
     if (j >= s.size() || s[j] != ':') continue;
     j = SkipSpace(s, j + 1);

@@ -58,7 +58,7 @@ boost::asio::awaitable<bool> MeteredSink::Begin(ResponseHead head) {
 }
 
 void MeteredSink::BeforeEnd() {
-  if (!before_end_) return;
+  if (!before_end_ || status_ >= 400) return;  // a failed answer is settled when the call is over
   auto fn = std::move(before_end_);
   before_end_ = nullptr;
   fn();
@@ -79,15 +79,12 @@ boost::asio::awaitable<bool> MeteredSink::Write(std::string_view data) {
 }
 
 boost::asio::awaitable<bool> MeteredSink::End() {
-  if (tap_) {
-    const std::string_view rest = tap_->Finish();
-    if (status_ < 400) BeforeEnd();
-    if (!rest.empty()) {
-      const bool alive = co_await inner_.WriteAndEnd(rest);
-      co_return alive;
-    }
+  const std::string_view rest = tap_ ? tap_->Finish() : std::string_view();
+  BeforeEnd();
+  if (!rest.empty()) {
+    const bool alive = co_await inner_.WriteAndEnd(rest);
+    co_return alive;
   }
-  if (status_ < 400) BeforeEnd();
   const bool alive = co_await inner_.End();
   co_return alive;
 }
@@ -103,7 +100,7 @@ boost::asio::awaitable<bool> MeteredSink::WriteAndEnd(std::string_view data) {
         fed.empty() || (le(data.data(), fed.data()) && le(fed.data() + fed.size(), data.data() + data.size()));
     if (in_data) {
       const std::string_view rest = tap_->Finish();
-      if (status_ < 400) BeforeEnd();
+      BeforeEnd();
       if (rest.empty()) {
         const bool alive = co_await inner_.WriteAndEnd(fed);
         co_return alive;
@@ -113,12 +110,12 @@ boost::asio::awaitable<bool> MeteredSink::WriteAndEnd(std::string_view data) {
     } else {
       joined_.assign(fed);  // Feed's view lasts only until the next call
       joined_.append(tap_->Finish());
-      if (status_ < 400) BeforeEnd();
+      BeforeEnd();
     }
     const bool alive = co_await inner_.WriteAndEnd(joined_);
     co_return alive;
   }
-  if (status_ < 400) BeforeEnd();
+  BeforeEnd();
   const bool alive = co_await inner_.WriteAndEnd(data);
   co_return alive;
 }
