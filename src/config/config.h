@@ -84,6 +84,30 @@ struct ProviderKey {
   uint32_t weight = 1;  // share of requests, relative to the provider's other keys
 };
 
+// type: local — GGUF models from a folder, run by a local engine.
+struct LocalConfig {
+  // Every *.gguf here is a model named after its file (tiny.gguf: "tiny").
+  // Relative to the config file's folder.
+  std::string models_dir = "./models";
+  // Idle time before a loaded model is unloaded; 0 = after each response.
+  uint64_t keep_alive_ms = 300000;
+  bool keep_alive_forever = false;  // keep_alive: -1
+  uint32_t max_loaded = 2;          // models loaded at once; the least recently used idle one goes first
+  uint32_t parallel = 4;            // sequences per model (requests generated together)
+  uint32_t max_queue = 64;          // requests waiting per model beyond `parallel`; more get 503
+  uint32_t context_size = 0;        // tokens per sequence; 0 = the model file's own context length
+  uint32_t threads = 0;             // 0 = one per physical core
+  std::string device = "auto";      // auto | cpu | cuda | vulkan
+  uint32_t load_timeout_s = 120;    // a load that reports no progress for this long is killed
+  // "worker": the node-llama-cpp worker (engine/worker.mjs); "command": any
+  // OpenAI-compatible server started from `command`.
+  std::string engine = "worker";
+  std::string node;     // Node.js for the worker; "" = the project's pinned runtime when set up, else node on PATH
+  std::string worker;   // the worker script; "" = engine/worker.mjs of the installation
+  // engine: command — e.g. "llama-server -m {model} --port {port} -c {ctx} -t {threads} -np {parallel}"
+  std::string command;
+};
+
 struct ProviderConfig {
   std::string id;                 // unique; the "provider" in provider/model
   std::string name;               // display name; defaults to id
@@ -106,6 +130,7 @@ struct ProviderConfig {
   // true = left out silently.
   bool drop_params = false;
   bool enabled = true;  // false: its models answer 503 (the admin API can switch it)
+  LocalConfig local;    // type: local only
 };
 
 struct ModelAlias {

@@ -115,7 +115,7 @@ class DocumentWriter {
     Text("id", p.id);
     Text("name", p.name);
     Text("type", p.type);
-    Text("base_url", p.base_url);
+    if (p.type != "local" || !p.base_url.empty()) Text("base_url", p.base_url);
     w_.Key("keys").BeginArray();
     for (const ProviderKey& k : p.keys) {
       w_.BeginObject();
@@ -135,6 +135,23 @@ class DocumentWriter {
     Uint("max_response_bytes", p.max_response_bytes);
     w_.Key("drop_params").Bool(p.drop_params);
     w_.Key("enabled").Bool(p.enabled);
+    if (p.type == "local") {
+      const LocalConfig& l = p.local;
+      Text("models_dir", l.models_dir);
+      if (l.keep_alive_forever) w_.Key("keep_alive").Int(-1);
+      else Text("keep_alive", std::to_string(l.keep_alive_ms) + "ms");
+      Uint("max_loaded", l.max_loaded);
+      Uint("parallel", l.parallel);
+      Uint("max_queue", l.max_queue);
+      Uint("context_size", l.context_size);
+      Uint("threads", l.threads);
+      Text("device", l.device);
+      Uint("load_timeout_s", l.load_timeout_s);
+      Text("engine", l.engine);
+      Text("node", l.node);
+      Text("worker", l.worker);
+      Text("command", l.command);
+    }
     w_.EndObject();
   }
 

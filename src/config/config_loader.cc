@@ -25,6 +25,8 @@ namespace sy::config {
 namespace {
 
 using schema::BoolField;
+using schema::Field;
+using schema::ReadUint;
 using schema::Checker;
 using schema::JoinIndex;
 using schema::JoinKey;
@@ -259,9 +261,10 @@ void ParseProviderType(Checker& c, const YAML::Node& n, const std::string& path,
                        ProviderConfig* out) {
   std::string text;
   if (!ReadText(c, n, path, &text)) return;
-  if (text != "openai" && text != "anthropic" && text != "gemini" && text != "ollama") {
+  if (text != "openai" && text != "anthropic" && text != "gemini" && text != "ollama" && text != "local") {
     c.Add(path, "unsupported provider type " + Quote(text) +
-                    "; supported types: openai (any OpenAI-compatible server), anthropic, gemini, ollama");
+                    "; supported types: openai (any OpenAI-compatible server), anthropic, gemini, ollama, "
+                    "local (GGUF models from a folder)");
     return;
   }
   out->type = text;
@@ -321,13 +324,65 @@ void ParseHeaders(Checker& c, const YAML::Node& n, const std::string& path, Prov
   }
 }
 
+// keep_alive: a duration ("30s", "5m", "1h", "500ms"), seconds as a number,
+// 0 (unload after each response) or -1 (never unload).
+void ParseKeepAlive(Checker& c, const YAML::Node& n, const std::string& path, ProviderConfig* out) {
+  std::string text;
+  if (!ReadText(c, n, path, &text)) return;
+  if (text == "-1") {
+    out->local.keep_alive_forever = true;
+    return;
+  }
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string unit = text.substr(digits);
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "s") scale = 1000;
+  else if (unit == "ms") scale = 1;
+  else if (unit == "m") scale = 60000;
+  else if (unit == "h") scale = 3600000;
+  if (digits == 0 || digits > 9 || scale == 0) {
+    c.Add(path, "must be a duration such as 30s, 5m or 1h, seconds as a number, 0 (unload after each "
+                "response) or -1 (never unload), got " + Quote(text));
+    return;
+  }
+  out->local.keep_alive_forever = false;
+  out->local.keep_alive_ms = std::stoull(text.substr(0, digits)) * scale;
+}
+
+// A field of the local engine's settings (type: local).
+template <typename I>
+Field<ProviderConfig> LocalUint(const char* key, I LocalConfig::*member, uint64_t min, uint64_t max) {
+  return {key, false, [member, min, max](Checker& c, const YAML::Node& n, const std::string& path, ProviderConfig* out) {
+            uint64_t value = 0;
+            if (ReadUint(c, n, path, min, max, &value)) out->local.*member = static_cast<I>(value);
+          }};
+}
+
+Field<ProviderConfig> LocalText(const char* key, std::string LocalConfig::*member,
+                                std::initializer_list<const char*> allowed = {}) {
+  std::vector<std::string> choices(allowed.begin(), allowed.end());
+  return {key, false, [member, choices](Checker& c, const YAML::Node& n, const std::string& path, ProviderConfig* out) {
+            std::string text;
+            if (!ReadText(c, n, path, &text)) return;
+            if (!choices.empty() && std::find(choices.begin(), choices.end(), text) == choices.end()) {
+              std::string list;
+              for (const auto& choice : choices) list += (list.empty() ? "" : " | ") + choice;
+              c.Add(path, "must be one of " + list + ", got " + Quote(text));
+              return;
+            }
+            out->local.*member = std::move(text);
+          }};
+}
+
 const Schema<ProviderConfig>& ProviderSchema() {
   using P = ProviderConfig;
+  using L = LocalConfig;
   static const auto* schema = new Schema<P>{
       {"id", true, ParseProviderId},
       StringField("name", &P::name, false),  // empty = the id (filled in later)
       {"type", false, ParseProviderType},
-      {"base_url", true, ParseBaseUrl},
+      {"base_url", false, ParseBaseUrl},  // required for every type but local (CheckProviders)
       ListField("keys", &P::keys, ProviderKeySchema),
       {"headers", false, ParseHeaders},
       UintField("timeout_s", &P::timeout_s, 1, kMaxTimeoutS),
@@ -337,6 +392,20 @@ const Schema<ProviderConfig>& ProviderSchema() {
       UintField("max_response_bytes", &P::max_response_bytes, 1, UINT64_MAX),
       BoolField("drop_params", &P::drop_params),
       BoolField("enabled", &P::enabled),
+      // type: local
+      LocalText("models_dir", &L::models_dir),
+      {"keep_alive", false, ParseKeepAlive},
+      LocalUint("max_loaded", &L::max_loaded, 1, 64),
+      LocalUint("parallel", &L::parallel, 1, 256),
+      LocalUint("max_queue", &L::max_queue, 0, 100000),
+      LocalUint("context_size", &L::context_size, 0, 10000000),
+      LocalUint("threads", &L::threads, 0, 1024),
+      LocalText("device", &L::device, {"auto", "cpu", "cuda", "vulkan"}),
+      LocalUint("load_timeout_s", &L::load_timeout_s, 1, 86400),
+      LocalText("engine", &L::engine, {"worker", "command"}),
+      LocalText("node", &L::node),
+      LocalText("worker", &L::worker),
+      LocalText("command", &L::command),
   };
   return *schema;
 }
@@ -424,6 +493,14 @@ void CheckProviders(Checker& c, std::vector<ProviderConfig>* providers) {
   for (size_t i = 0; i < providers->size(); ++i) {
     ProviderConfig& p = (*providers)[i];
     if (p.name.empty()) p.name = p.id;  // default display name
+    const std::string at = JoinIndex("providers", i);
+    if (p.type != "local" && p.base_url.empty() && !c.HasProblemAt(JoinKey(at, "base_url"))) {
+      c.Add(JoinKey(at, "base_url"), "is required (the upstream's address, e.g. https://api.openai.com/v1)");
+    }
+    if (p.type == "local" && p.local.engine == "command" && p.local.command.find("{port}") == std::string::npos) {
+      c.Add(JoinKey(at, "command"), "engine: command needs a command with {port} (and usually {model}), e.g. "
+                                    "\"llama-server -m {model} --port {port} -c {ctx} -t {threads} -np {parallel}\"");
+    }
     CheckUnique(
         c, p.keys, JoinKey(JoinIndex("providers", i), "keys"), "id", "key id",
         [](const ProviderKey& k) { return k.id; }, true);

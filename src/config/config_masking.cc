@@ -35,7 +35,10 @@ constexpr std::string_view kServerPlain[] = {
 constexpr std::string_view kClientKeyPlain[] = {"name", "type", "rpm", "tpm", "budget", "budget_period", "models"};
 constexpr std::string_view kProviderPlain[] = {
     "id",      "name",      "type", "base_url", "timeout_s", "connect_timeout_s", "ca_file", "max_idle_connections",
-    "max_response_bytes", "drop_params", "enabled"};
+    "max_response_bytes", "drop_params", "enabled",
+    // type: local
+    "models_dir", "keep_alive", "max_loaded", "parallel", "max_queue", "context_size", "threads", "device",
+    "load_timeout_s", "engine", "node", "worker", "command"};
 constexpr std::string_view kProviderKeyPlain[] = {"id", "weight"};
 // Top-level sections without secrets.
 constexpr std::string_view kRootPlain[] = {"models", "limits", "usage", "pricing"};

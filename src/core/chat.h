@@ -103,6 +103,10 @@ struct Request {
   std::optional<double> frequency_penalty;
   std::optional<double> presence_penalty;
   std::optional<int64_t> seed;
+  // llama.cpp-style samplers (Ollama options, OpenAI-compatible extensions);
+  // honoured by local models, left out for remote providers.
+  std::optional<double> min_p;
+  std::optional<double> repeat_penalty;
   std::optional<int64_t> n;  // choices; only 1 can be translated
   std::vector<std::string> stop;
   ResponseFormat response_format;

@@ -91,6 +91,19 @@ struct ModelEntry {
   double input_per_1k = -1;    // dollars; < 0 = unknown (no pricing object)
   double output_per_1k = -1;
   bool vision = false, functions = false, streaming = true;
+  // A local model: the facts of its GGUF file (format "gguf"); empty for
+  // remote ones.
+  std::string format;           // "gguf" for a local model
+  std::string family;           // general.architecture
+  std::string quantization;     // F16, Q4_K_M...
+  int64_t parameter_count = 0;
+  uint64_t size = 0;            // bytes of the file
+  int64_t modified_at = 0;      // unix seconds; 0 = the gateway's start
+  std::string chat_template;
+  bool embedding = false;       // an embedding model
+  std::vector<std::pair<std::string, std::string>> metadata;  // GGUF key → value text
+  // /api/ps: a model in memory.
+  int64_t expires_in_ms = -1;   // -1 = not set to expire
 };
 
 class FrontDoor {

@@ -1,10 +1,19 @@
 #include "core/model_router.h"
 
+#include <algorithm>
+
+#include "provider/provider.h"
+
 namespace sy {
 
 ModelRouter::ModelRouter(const std::vector<config::ModelAlias>& aliases,
                          std::unordered_map<std::string, Provider*> providers)
     : providers_(std::move(providers)) {
+  for (const auto& [id, p] : providers_) {
+    if (p->local()) bare_name_providers_.push_back(p);
+  }
+  std::sort(bare_name_providers_.begin(), bare_name_providers_.end(),
+            [](Provider* a, Provider* b) { return a->id() < b->id(); });
   for (const auto& alias : aliases) {
     auto it = providers_.find(alias.provider);
     if (it == providers_.end()) continue;  // validation rejects this; be safe anyway
@@ -28,6 +37,10 @@ std::variant<Route, GatewayError> ModelRouter::Resolve(std::string_view model) c
     if (it != providers_.end()) {
       return Route{it->second, std::string(model.substr(sep + skip)), std::nullopt};
     }
+  }
+  // A local model by its file name.
+  for (Provider* p : bare_name_providers_) {
+    if (p->HasModel(model)) return Route{p, std::string(model), std::nullopt};
   }
   return GatewayError{ErrorCode::kModelNotFound,
                       "The model '" + std::string(model) + "' does not exist or you do not have access to it.",

@@ -1,7 +1,8 @@
 // Resolves the model a client names to a provider and an upstream model.
 //
 // Order: an exact alias from `models:` wins; otherwise "provider://model" or
-// "provider/model" when the provider exists; otherwise model_not_found.
+// "provider/model" when the provider exists; otherwise a local model file of
+// that name (providers of type local, by id); otherwise model_not_found.
 // Immutable after construction, so it is shared by all worker threads.
 #pragma once
 
@@ -54,6 +55,7 @@ class ModelRouter {
   };
   std::unordered_map<std::string, Target> aliases_;
   std::unordered_map<std::string, Provider*> providers_;
+  std::vector<Provider*> bare_name_providers_;  // local providers, by id
   std::vector<ModelInfo> models_;
 };
 

@@ -26,6 +26,9 @@ namespace sy {
 namespace upstream {
 class HttpClient;
 }
+namespace local {
+class LocalProvider;
+}
 
 // Per-request context handed to a provider.
 struct ProviderCall {
@@ -40,6 +43,9 @@ struct ProviderCall {
   // Passthrough: client headers of the same protocol worth forwarding
   // (anthropic-version, anthropic-beta).
   HeaderList forward_headers;
+  // A chat session the request continues (the Rust seed's session-id):
+  // a local engine keeps its cache warm for it. "" = none.
+  std::string session;
 };
 
 struct ProviderOutcome {
@@ -78,7 +84,15 @@ class Provider {
   // The protocol its upstream speaks; a request of the same protocol is
   // passed through.
   virtual WireProtocol protocol() const = 0;
+  // False for a provider that always translates (local models have no
+  // upstream wire format to pass a body through to).
+  virtual bool passthrough() const { return true; }
   virtual bool drop_params() const = 0;
+  // A model this provider serves under its own bare name (a local model
+  // file), beside provider/model.
+  virtual bool HasModel(std::string_view name) const { return false; }
+  // The local provider, when this is one.
+  virtual local::LocalProvider* local() { return nullptr; }
   // False when the config (or the admin API) switched it off.
   virtual bool enabled() const { return true; }
   // Per-key counters: requests are counted when a call is sent; tokens and

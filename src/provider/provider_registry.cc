@@ -1,12 +1,18 @@
 #include "provider/provider_registry.h"
 
+#include "local/local_provider.h"
 #include "provider/http_provider.h"
 
 namespace sy {
 
-ProviderRegistry::ProviderRegistry(const std::vector<config::ProviderConfig>& providers) {
+ProviderRegistry::ProviderRegistry(const std::vector<config::ProviderConfig>& providers,
+                                   const std::string& config_dir) {
   for (const auto& p : providers) {
-    providers_.push_back(std::make_unique<HttpProvider>(p));
+    if (p.type == "local") {
+      providers_.push_back(std::make_unique<local::LocalProvider>(p, local::SharedHost(p, config_dir)));
+    } else {
+      providers_.push_back(std::make_unique<HttpProvider>(p));
+    }
   }
 }
 

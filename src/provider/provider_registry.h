@@ -14,7 +14,8 @@ namespace sy {
 class ProviderRegistry {
  public:
   // REQUIRES: `providers` passed config validation (known types, unique ids).
-  explicit ProviderRegistry(const std::vector<config::ProviderConfig>& providers);
+  // `config_dir`: the config file's folder (local models_dir is relative to it).
+  explicit ProviderRegistry(const std::vector<config::ProviderConfig>& providers, const std::string& config_dir = ".");
 
   const std::vector<std::unique_ptr<Provider>>& all() const { return providers_; }
   std::unordered_map<std::string, Provider*> ById() const;

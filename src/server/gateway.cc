@@ -12,6 +12,8 @@
 #include "frontdoor/ollama/ollama_frontdoor.h"
 #include "frontdoor/openai/openai_chat.h"
 #include "governance/model_facts.h"
+#include "governance/tenancy.h"
+#include "local/local_provider.h"
 #include "governance/usage_tap.h"
 #include "provider/provider.h"
 #include "server/admin_api.h"
@@ -290,7 +292,7 @@ boost::asio::awaitable<void> Gateway::SendError(ResponseSink& sink, const Gatewa
 }
 
 Routing::Routing(config::Config c)
-    : config(std::move(c)), providers(config.providers), router(config.models, providers.ById()) {}
+    : config(std::move(c)), providers(config.providers, gov::ConfigDirOf(config)), router(config.models, providers.ById()) {}
 
 std::vector<config::ConfigError> Gateway::Reload(config::Config next, std::vector<std::string>* restart_needed) {
   // The config was validated by its loader; the server: section is bound
@@ -351,6 +353,34 @@ ModelEntry Gateway::Describe(const Routing& routing, const std::string& id, cons
   return e;
 }
 
+namespace {
+
+// A local model file as a model entry: its GGUF facts.
+ModelEntry LocalEntry(const std::string& id, const std::string& provider, const local::ModelFile& file) {
+  ModelEntry e(id, provider);
+  e.detailed = true;
+  e.format = "gguf";
+  e.modified_at = file.mtime;
+  e.functions = false;
+  if (file.info) {
+    const local::GgufInfo& g = *file.info;
+    e.context_length = g.context_length;
+    e.family = g.architecture;
+    e.quantization = g.quantization;
+    e.parameter_count = g.parameter_count;
+    e.size = g.file_size;
+    e.chat_template = g.chat_template;
+    e.embedding = g.embedding_model;
+    e.metadata = g.metadata;
+    e.functions = g.chat_template.find("tool") != std::string::npos;
+  }
+  e.input_per_1k = 0;  // local models cost nothing
+  e.output_per_1k = 0;
+  return e;
+}
+
+}  // namespace
+
 std::vector<ModelEntry> Gateway::ModelEntries(const Routing& routing) const {
   std::vector<ModelEntry> entries;
   entries.reserve(routing.router.models().size());
@@ -362,12 +392,43 @@ std::vector<ModelEntry> Gateway::ModelEntries(const Routing& routing) const {
       entries.push_back({m.id, m.provider});
     }
   }
+  // Every model file of the local providers, by its file name.
+  for (const auto& p : routing.providers.all()) {
+    local::LocalProvider* lp = p->local();
+    if (!lp) continue;
+    for (const local::ModelFile& f : lp->host().Catalog()) {
+      if (!f.info) continue;  // not servable: in the log, not in the list
+      entries.push_back(LocalEntry(f.name, p->id(), f));
+    }
+  }
+  return entries;
+}
+
+std::vector<ModelEntry> Gateway::LoadedModels(const Routing& routing) const {
+  std::vector<ModelEntry> entries;
+  for (const auto& p : routing.providers.all()) {
+    local::LocalProvider* lp = p->local();
+    if (!lp) continue;
+    for (const local::LoadedModel& l : lp->host().Loaded()) {
+      std::optional<local::ModelFile> f = lp->host().Find(l.name);
+      if (!f) continue;
+      ModelEntry e = LocalEntry(l.name, p->id(), *f);
+      e.expires_in_ms = l.expires_in_ms;
+      entries.push_back(std::move(e));
+    }
+  }
   return entries;
 }
 
 std::optional<ModelEntry> Gateway::FindModel(const Routing& routing, const std::string& id) const {
   auto resolved = routing.router.ResolveLoose(id);  // aliases, and provider/model names
-  if (auto* r = std::get_if<Route>(&resolved)) return Describe(routing, id, *r);
+  if (auto* r = std::get_if<Route>(&resolved)) {
+    if (local::LocalProvider* lp = r->provider->local()) {
+      std::optional<local::ModelFile> f = lp->host().Find(r->upstream_model);
+      if (f) return LocalEntry(id, lp->id(), *f);
+    }
+    return Describe(routing, id, *r);
+  }
   for (const auto& m : routing.router.models()) {
     if (m.id == id) return ModelEntry{m.id, m.provider};
   }
@@ -562,9 +623,8 @@ boost::asio::awaitable<void> Gateway::HandleOther(GatewayRequest& request, const
       co_return;
     }
     case Endpoint::kOllamaPs: {
-      // Models held in memory: none for remote providers (local models come
-      // with the local provider).
-      const std::vector<ModelEntry> loaded;
+      // Models held in memory: local models with an engine (remote ones never are).
+      const std::vector<ModelEntry> loaded = LoadedModels(routing);
       std::string body = OllamaDoor().Ps(loaded);
       co_await SendBody(sink, 200, std::move(body));
       co_return;
@@ -589,7 +649,7 @@ boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, 
     co_await SendError(sink, error, WireProtocol::kOllama);
     co_return;
   }
-  std::string body = door.Show(*entry, started_at_);
+  std::string body = entry->format.empty() ? door.Show(*entry, started_at_) : door.Show(*entry, started_at_, entry->context_length);
   co_await SendBody(sink, 200, std::move(body));
 }
 
@@ -670,7 +730,8 @@ boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, Fro
     gov_->Settle(caller, ticket, std::move(record), usage, estimated);
   };
   metered.set_before_end(settle);
-  const bool passthrough = route.provider->protocol() == door.protocol() && req.passthrough_ok;
+  const bool passthrough =
+      route.provider->passthrough() && route.provider->protocol() == door.protocol() && req.passthrough_ok;
   if (passthrough) {
     const bool read_usage = gov_->NeedsUsage(ticket);
     co_await Passthrough(door, req, route, request, metered, ctx, read_usage);

@@ -153,6 +153,8 @@ class Gateway {
   std::vector<ModelEntry> ModelEntries(const Routing& routing) const;
   // The entry for a model id (alias or provider/model), or nullopt.
   std::optional<ModelEntry> FindModel(const Routing& routing, const std::string& id) const;
+  // Local models with an engine (GET /api/ps).
+  std::vector<ModelEntry> LoadedModels(const Routing& routing) const;
   // A model's entry with GhostLLM's details (context, pricing, capabilities).
   ModelEntry Describe(const Routing& routing, const std::string& id, const Route& route) const;
 

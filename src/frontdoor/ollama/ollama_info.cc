@@ -1,9 +1,11 @@
 // Ollama front door, discovery endpoints: /api/tags, /api/show,
-// /api/version, /api/ps. Every model is remote to the gateway, so the GGUF
-// facts Ollama reports (size, quantization, parameter count) are empty
-// strings and zeros that still parse in Ollama's clients.
+// /api/version, /api/ps. A local model shows its GGUF facts (size,
+// quantization, parameter count, template, metadata); a remote one has empty
+// strings and zeros there that still parse in Ollama's clients.
 #include <simdjson.h>
 
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "common/json_writer.h"
@@ -15,19 +17,42 @@ namespace {
 
 constexpr std::string_view kFormat = "remote";
 
-void WriteDetails(json::Writer& w) {
+// Ollama's parameter_size: "494.03M", "7.6B".
+std::string ParameterSize(int64_t n) {
+  if (n <= 0) return "";
+  char buf[32];
+  if (n >= 1000000000) {
+    snprintf(buf, sizeof buf, "%.1fB", static_cast<double>(n) / 1e9);
+  } else {
+    snprintf(buf, sizeof buf, "%.2fM", static_cast<double>(n) / 1e6);
+  }
+  return buf;
+}
+
+void WriteDetails(json::Writer& w, const ModelEntry& model) {
   w.Key("details").BeginObject();
-  w.Key("parent_model").String("").Key("format").String(kFormat).Key("family").String("");
-  w.Key("families").Null().Key("parameter_size").String("").Key("quantization_level").String("");
+  w.Key("parent_model").String("").Key("format").String(model.format.empty() ? kFormat : model.format);
+  w.Key("family").String(model.family);
+  if (model.family.empty()) {
+    w.Key("families").Null();
+  } else {
+    w.Key("families").BeginArray().String(model.family).EndArray();
+  }
+  w.Key("parameter_size").String(ParameterSize(model.parameter_count));
+  w.Key("quantization_level").String(model.quantization);
   w.EndObject();
+}
+
+long long ModifiedAt(const ModelEntry& model, long long created) {
+  return model.modified_at > 0 ? model.modified_at : created;
 }
 
 void WriteTag(json::Writer& w, const ModelEntry& model, long long created) {
   w.BeginObject();
   w.Key("name").String(model.id).Key("model").String(model.id);
-  w.Key("modified_at").String(wire::FormatTimeSeconds(created));
-  w.Key("size").Int(0).Key("digest").String(wire::Sha256Hex(model.id));
-  WriteDetails(w);
+  w.Key("modified_at").String(wire::FormatTimeSeconds(ModifiedAt(model, created)));
+  w.Key("size").Int(static_cast<int64_t>(model.size)).Key("digest").String(wire::Sha256Hex(model.id));
+  WriteDetails(w, model);
   w.EndObject();
 }
 
@@ -84,15 +109,31 @@ std::string OllamaFrontDoor::Show(const ModelEntry& model, long long created, in
   json::Writer w(&out);
   w.BeginObject();
   w.Key("modelfile").String("# Served by Switchyard from provider " + model.owned_by + "\nFROM " + model.id + "\n");
-  w.Key("parameters").String("").Key("template").String("");
-  WriteDetails(w);
+  w.Key("parameters").String("").Key("template").String(model.chat_template);
+  WriteDetails(w, model);
   w.Key("model_info").BeginObject();
-  w.Key("general.architecture").String(kFormat);
-  w.Key("general.basename").String(model.id);
-  w.Key(std::string(kFormat) + ".context_length").Int(context_length);
+  if (model.format.empty()) {
+    w.Key("general.architecture").String(kFormat);
+    w.Key("general.basename").String(model.id);
+    w.Key(std::string(kFormat) + ".context_length").Int(context_length);
+  } else {
+    // The GGUF file's own metadata (numbers stay numbers where they read as such).
+    for (const auto& [key, value] : model.metadata) {
+      if (key == "tokenizer.chat_template") continue;  // it is "template" above
+      w.Key(key).String(value);
+    }
+    w.Key("general.parameter_count").Int(model.parameter_count);
+  }
   w.EndObject();
-  w.Key("capabilities").BeginArray().String("completion").String("tools").EndArray();
-  w.Key("modified_at").String(wire::FormatTimeSeconds(created));
+  w.Key("capabilities").BeginArray();
+  if (model.embedding) {
+    w.String("embedding");
+  } else {
+    w.String("completion");
+    if (model.format.empty() || model.functions) w.String("tools");
+  }
+  w.EndArray();
+  w.Key("modified_at").String(wire::FormatTimeSeconds(ModifiedAt(model, created)));
   w.EndObject();
   return out;
 }
@@ -110,11 +151,13 @@ std::string OllamaFrontDoor::Ps(const std::vector<ModelEntry>& models) const {
   w.BeginObject().Key("models").BeginArray();
   for (const auto& m : models) {
     w.BeginObject();
-    w.Key("name").String(m.id).Key("model").String(m.id).Key("size").Int(0);
+    w.Key("name").String(m.id).Key("model").String(m.id).Key("size").Int(static_cast<int64_t>(m.size));
     w.Key("digest").String(wire::Sha256Hex(m.id));
-    WriteDetails(w);
-    // Never unloaded: Go's zero time, which Ollama's clients parse.
-    w.Key("expires_at").String("0001-01-01T00:00:00Z").Key("size_vram").Int(0);
+    WriteDetails(w, m);
+    // Not set to expire (busy, or keep_alive -1): Go's zero time, which Ollama's clients parse.
+    std::string expires = "0001-01-01T00:00:00Z";
+    if (m.expires_in_ms >= 0) expires = wire::FormatTimeSeconds(static_cast<long long>(std::time(nullptr)) + (m.expires_in_ms + 999) / 1000);
+    w.Key("expires_at").String(expires).Key("size_vram").Int(0);
     w.EndObject();
   }
   w.EndArray().EndObject();

@@ -1,0 +1,334 @@
+#include "local/gguf_writer.h"
+
+#include <bit>
+#include <cstring>
+#include <set>
+
+namespace sy::local {
+namespace {
+
+constexpr uint32_t kTypeU32 = 4, kTypeI32 = 5, kTypeF32 = 6, kTypeBool = 7, kTypeString = 8, kTypeArray = 9;
+
+void PutU32(std::string* out, uint32_t v) {
+  char b[4];
+  std::memcpy(b, &v, 4);  // GGUF is little-endian, as are the hosts we build on
+  out->append(b, 4);
+}
+void PutU64(std::string* out, uint64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out->append(b, 8);
+}
+void PutF32(std::string* out, float v) { PutU32(out, std::bit_cast<uint32_t>(v)); }
+void PutString(std::string* out, std::string_view s) {
+  PutU64(out, s.size());
+  out->append(s);
+}
+void PadTo(std::string* out, uint32_t alignment) {
+  out->append((alignment - out->size() % alignment) % alignment, '\0');
+}
+
+// SplitMix64: small, fast, and the same on every platform.
+class Prng {
+ public:
+  explicit Prng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [-scale, scale].
+  float Uniform(float scale) { return (static_cast<float>(Next() >> 40) / 16777216.0f * 2.0f - 1.0f) * scale; }
+
+ private:
+  uint64_t state_;
+};
+
+// Hyperparameters of the tiny model.
+constexpr uint32_t kEmbd = 64, kHeads = 4, kFf = 128, kBlocks = 2;
+constexpr float kWeightScale = 0.1f;
+
+// Token types (llama_token_type).
+constexpr int32_t kNormal = 1, kUnknown = 2, kControl = 3, kByte = 6;
+
+struct Vocab {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  void Add(std::string piece, float score, int32_t type) {
+    tokens.push_back(std::move(piece));
+    scores.push_back(score);
+    types.push_back(type);
+  }
+};
+
+constexpr uint32_t kUnkId = 0, kBosId = 1, kImEndId = 4, kFirstByteId = 5;
+constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+
+// unk, bos, eos, the ChatML specials, 256 byte tokens, then normal pieces:
+// every printable ASCII character ("▁" for space) and some English pieces with
+// every prefix, so that SentencePiece's pairwise merges can reach them.
+Vocab MakeVocab() {
+  Vocab v;
+  v.Add("<unk>", 0, kUnknown);
+  v.Add("<s>", 0, kControl);
+  v.Add("</s>", 0, kControl);
+  v.Add("<|im_start|>", 0, kControl);
+  v.Add("<|im_end|>", 0, kControl);
+  for (int b = 0; b < 256; ++b) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    v.Add(std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">", 0, kByte);
+  }
+  std::vector<std::string> pieces;
+  std::set<std::string> seen;
+  auto add = [&](std::string piece) {
+    if (seen.insert(piece).second) pieces.push_back(std::move(piece));
+  };
+  add(std::string(kSpace));
+  for (char c = 0x21; c < 0x7F; ++c) add(std::string(1, c));
+  static constexpr const char* kWords[] = {
+      "_the", "_a", "_is", "_hello", "_world", "_and", "_to", "_of", "_in", "_it", "_you", "_that", "_for",
+      "_on", "_with", "_are", "_this", "_be", "_I", "_Hello", "_can", "_help", "_what", "_model", "_test",
+      "ing", "er", "ed", "es", "th", "he", "an", "re", "on", "at", "en", "or", "ll", "ly", "st", "ion"};
+  for (const char* word : kWords) {
+    std::string w = word;
+    if (w[0] == '_') w = std::string(kSpace) + w.substr(1);
+    // Prefixes at character boundaries (the space marker is 3 bytes).
+    for (size_t end = 1; end <= w.size(); ++end) {
+      if (end < w.size() && (static_cast<unsigned char>(w[end]) & 0xC0) == 0x80) continue;
+      add(w.substr(0, end));
+    }
+  }
+  // SentencePiece scores are log probabilities: earlier pieces score higher.
+  for (size_t i = 0; i < pieces.size(); ++i) v.Add(pieces[i], -static_cast<float>(i), kNormal);
+  return v;
+}
+
+constexpr std::string_view kChatMlTemplate =
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + "
+    "'\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+void AddTokenizer(GgufBuilder* b, const Vocab& vocab) {
+  b->AddString("tokenizer.ggml.model", "llama");
+  b->AddStringArray("tokenizer.ggml.tokens", vocab.tokens);
+  b->AddF32Array("tokenizer.ggml.scores", vocab.scores);
+  b->AddI32Array("tokenizer.ggml.token_type", vocab.types);
+  b->AddU32("tokenizer.ggml.bos_token_id", kBosId);
+  b->AddU32("tokenizer.ggml.eos_token_id", kImEndId);
+  b->AddU32("tokenizer.ggml.unknown_token_id", kUnkId);
+  b->AddU32("tokenizer.ggml.padding_token_id", kUnkId);
+  b->AddBool("tokenizer.ggml.add_bos_token", false);
+  b->AddBool("tokenizer.ggml.add_eos_token", false);
+}
+
+class Weights {
+ public:
+  explicit Weights(uint64_t seed) : prng_(seed) {}
+  std::vector<float> Random(uint64_t n) {
+    std::vector<float> w(n);
+    for (float& x : w) x = prng_.Uniform(kWeightScale);
+    return w;
+  }
+  static std::vector<float> Fill(uint64_t n, float value) { return std::vector<float>(n, value); }
+
+ private:
+  Prng prng_;
+};
+
+void AddLlama(GgufBuilder* b, const TinyGgufOptions& options, uint64_t n_vocab) {
+  b->AddString("general.architecture", "llama");
+  b->AddString("general.name", "switchyard-tiny");
+  b->AddU32("general.file_type", 0);  // ALL_F32
+  b->AddU32("general.alignment", 32);
+  b->AddU32("llama.context_length", options.context_length);
+  b->AddU32("llama.embedding_length", kEmbd);
+  b->AddU32("llama.block_count", kBlocks);
+  b->AddU32("llama.feed_forward_length", kFf);
+  b->AddU32("llama.attention.head_count", kHeads);
+  b->AddU32("llama.attention.head_count_kv", kHeads);
+  b->AddF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  b->AddU32("llama.rope.dimension_count", kEmbd / kHeads);
+  b->AddF32("llama.rope.freq_base", 10000.0f);
+  b->AddU32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
+}
+
+// Random weights would sample every token, and byte tokens above 0x7F make
+// invalid UTF-8 (U+FFFD in the output). So dimension 0 of the residual stream
+// is a steady signal: every token embedding has kSteer there, the blocks'
+// norms give it weight 0 (they never see it), and the output rows of the
+// tokens that should not be generated (<unk>, <s>, <|im_start|> and the byte
+// tokens other than newline) have -kSteer there: their logits stay far below
+// the others. </s> and <|im_end|> stay possible, so generation can end.
+constexpr float kSteer = 8.0f;
+
+bool Suppressed(uint64_t token) {
+  if (token == kUnkId || token == kBosId || token == 3) return true;
+  return token >= kFirstByteId && token < kFirstByteId + 256 && token != kFirstByteId + '\n';
+}
+
+void AddLlamaTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab) {
+  std::vector<float> embd = w->Random(kEmbd * n_vocab);
+  for (uint64_t t = 0; t < n_vocab; ++t) embd[t * kEmbd] = kSteer;
+  b->AddTensor("token_embd.weight", {kEmbd, n_vocab}, std::move(embd));
+  std::vector<float> block_norm = Weights::Fill(kEmbd, 1.0f);
+  block_norm[0] = 0.0f;
+  for (uint32_t i = 0; i < kBlocks; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    b->AddTensor(p + "attn_norm.weight", {kEmbd}, block_norm);
+    for (const char* name : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+      b->AddTensor(p + name + ".weight", {kEmbd, kEmbd}, w->Random(kEmbd * kEmbd));
+    }
+    b->AddTensor(p + "ffn_norm.weight", {kEmbd}, block_norm);
+    b->AddTensor(p + "ffn_gate.weight", {kEmbd, kFf}, w->Random(kEmbd * kFf));
+    b->AddTensor(p + "ffn_up.weight", {kEmbd, kFf}, w->Random(kEmbd * kFf));
+    b->AddTensor(p + "ffn_down.weight", {kFf, kEmbd}, w->Random(kFf * kEmbd));
+  }
+  b->AddTensor("output_norm.weight", {kEmbd}, Weights::Fill(kEmbd, 1.0f));
+  std::vector<float> output = w->Random(kEmbd * n_vocab);
+  for (uint64_t t = 0; t < n_vocab; ++t) output[t * kEmbd] = Suppressed(t) ? -kSteer : 0.0f;
+  b->AddTensor("output.weight", {kEmbd, n_vocab}, std::move(output));
+}
+
+// BERT: learned positions (one row per context position), LayerNorm with
+// biases, separate q/k/v with biases, GELU feed-forward without a gate.
+void AddBert(GgufBuilder* b, const TinyGgufOptions& options) {
+  b->AddString("general.architecture", "bert");
+  b->AddString("general.name", "switchyard-tiny-embed");
+  b->AddU32("general.file_type", 0);
+  b->AddU32("general.alignment", 32);
+  b->AddU32("bert.context_length", options.context_length);
+  b->AddU32("bert.embedding_length", kEmbd);
+  b->AddU32("bert.block_count", kBlocks);
+  b->AddU32("bert.feed_forward_length", kFf);
+  b->AddU32("bert.attention.head_count", kHeads);
+  b->AddF32("bert.attention.layer_norm_epsilon", 1e-12f);
+  b->AddBool("bert.attention.causal", false);
+  b->AddU32("bert.pooling_type", 1);  // mean
+  b->AddU32("tokenizer.ggml.token_type_count", 2);  // rows of token_types.weight
+}
+
+void AddBertTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab, uint64_t n_ctx) {
+  b->AddTensor("token_embd.weight", {kEmbd, n_vocab}, w->Random(kEmbd * n_vocab));
+  b->AddTensor("token_types.weight", {kEmbd, 2}, w->Random(kEmbd * 2));
+  b->AddTensor("position_embd.weight", {kEmbd, n_ctx}, w->Random(kEmbd * n_ctx));
+  b->AddTensor("token_embd_norm.weight", {kEmbd}, Weights::Fill(kEmbd, 1.0f));
+  b->AddTensor("token_embd_norm.bias", {kEmbd}, Weights::Fill(kEmbd, 0.0f));
+  for (uint32_t i = 0; i < kBlocks; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    for (const char* name : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+      b->AddTensor(p + name + ".weight", {kEmbd, kEmbd}, w->Random(kEmbd * kEmbd));
+      b->AddTensor(p + name + ".bias", {kEmbd}, w->Random(kEmbd));
+    }
+    b->AddTensor(p + "attn_output_norm.weight", {kEmbd}, Weights::Fill(kEmbd, 1.0f));
+    b->AddTensor(p + "attn_output_norm.bias", {kEmbd}, Weights::Fill(kEmbd, 0.0f));
+    b->AddTensor(p + "ffn_up.weight", {kEmbd, kFf}, w->Random(kEmbd * kFf));
+    b->AddTensor(p + "ffn_up.bias", {kFf}, w->Random(kFf));
+    b->AddTensor(p + "ffn_down.weight", {kFf, kEmbd}, w->Random(kFf * kEmbd));
+    b->AddTensor(p + "ffn_down.bias", {kEmbd}, w->Random(kEmbd));
+    b->AddTensor(p + "layer_output_norm.weight", {kEmbd}, Weights::Fill(kEmbd, 1.0f));
+    b->AddTensor(p + "layer_output_norm.bias", {kEmbd}, Weights::Fill(kEmbd, 0.0f));
+  }
+}
+
+}  // namespace
+
+void GgufBuilder::Key(std::string_view key, uint32_t type) {
+  ++kv_count_;
+  PutString(&kv_, key);
+  PutU32(&kv_, type);
+}
+
+void GgufBuilder::AddU32(std::string_view key, uint32_t value) {
+  Key(key, kTypeU32);
+  PutU32(&kv_, value);
+}
+
+void GgufBuilder::AddI32(std::string_view key, int32_t value) {
+  Key(key, kTypeI32);
+  PutU32(&kv_, static_cast<uint32_t>(value));
+}
+
+void GgufBuilder::AddF32(std::string_view key, float value) {
+  Key(key, kTypeF32);
+  PutF32(&kv_, value);
+}
+
+void GgufBuilder::AddBool(std::string_view key, bool value) {
+  Key(key, kTypeBool);
+  kv_.push_back(value ? '\1' : '\0');
+}
+
+void GgufBuilder::AddString(std::string_view key, std::string_view value) {
+  Key(key, kTypeString);
+  PutString(&kv_, value);
+}
+
+void GgufBuilder::AddStringArray(std::string_view key, const std::vector<std::string>& values) {
+  Key(key, kTypeArray);
+  PutU32(&kv_, kTypeString);
+  PutU64(&kv_, values.size());
+  for (const auto& v : values) PutString(&kv_, v);
+}
+
+void GgufBuilder::AddF32Array(std::string_view key, const std::vector<float>& values) {
+  Key(key, kTypeArray);
+  PutU32(&kv_, kTypeF32);
+  PutU64(&kv_, values.size());
+  for (float v : values) PutF32(&kv_, v);
+}
+
+void GgufBuilder::AddI32Array(std::string_view key, const std::vector<int32_t>& values) {
+  Key(key, kTypeArray);
+  PutU32(&kv_, kTypeI32);
+  PutU64(&kv_, values.size());
+  for (int32_t v : values) PutU32(&kv_, static_cast<uint32_t>(v));
+}
+
+void GgufBuilder::AddTensor(std::string_view name, std::vector<uint64_t> dims, std::vector<float> data) {
+  tensors_.push_back(Tensor{std::string(name), std::move(dims), std::move(data)});
+}
+
+std::string GgufBuilder::Build() const {
+  std::string out = "GGUF";
+  PutU32(&out, 3);
+  PutU64(&out, tensors_.size());
+  PutU64(&out, kv_count_);
+  out += kv_;
+  uint64_t offset = 0;
+  for (const Tensor& t : tensors_) {
+    PutString(&out, t.name);
+    PutU32(&out, static_cast<uint32_t>(t.dims.size()));
+    for (uint64_t d : t.dims) PutU64(&out, d);
+    PutU32(&out, 0);  // GGML_TYPE_F32
+    PutU64(&out, offset);
+    const uint64_t bytes = t.data.size() * sizeof(float);
+    offset += (bytes + alignment_ - 1) / alignment_ * alignment_;
+  }
+  for (const Tensor& t : tensors_) {
+    PadTo(&out, alignment_);
+    for (float x : t.data) PutF32(&out, x);
+  }
+  PadTo(&out, alignment_);
+  return out;
+}
+
+std::string WriteTinyGguf(const TinyGgufOptions& options) {
+  const Vocab vocab = MakeVocab();
+  const uint64_t n_vocab = vocab.tokens.size();
+  GgufBuilder b(32);
+  Weights w(options.seed);
+  if (options.embedding) {
+    AddBert(&b, options);
+    AddTokenizer(&b, vocab);
+    AddBertTensors(&b, &w, n_vocab, options.context_length);
+  } else {
+    AddLlama(&b, options, n_vocab);
+    AddTokenizer(&b, vocab);
+    b.AddString("tokenizer.chat_template", kChatMlTemplate);
+    AddLlamaTensors(&b, &w, n_vocab);
+  }
+  return b.Build();
+}
+
+}  // namespace sy::local

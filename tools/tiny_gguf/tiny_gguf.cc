@@ -1,0 +1,79 @@
+// tiny_gguf: writes the tiny random-weight GGUF test model (src/local/gguf_writer.h)
+// that node-llama-cpp loads in milliseconds: for the local engine's tests.
+//
+//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding]
+//
+//   --seed N       weights' PRNG seed (default 1); the same seed gives the same bytes
+//   --context N    the model's training context length (default 4096; 512 with --embedding,
+//                  whose learned positions cost 256 bytes each)
+//   --embedding    a BERT-style embedding model (mean pooling) instead of the llama chat model
+//
+// Writes PATH.tmp, then renames it to PATH. Exits 2 on bad usage, 1 when writing fails.
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "local/gguf_writer.h"
+
+namespace {
+
+int Usage(const char* why) {
+  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding]\n", why);
+  return 2;
+}
+
+template <typename Int>
+bool ParseNumber(std::string_view text, Int* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool WriteFile(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return false;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sy::local::TinyGgufOptions options;
+  std::string out;
+  std::optional<uint32_t> context;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--out" && has_value) {
+      out = argv[++i];
+    } else if (arg == "--seed" && has_value) {
+      if (!ParseNumber(argv[++i], &options.seed)) return Usage("--seed needs a non-negative integer");
+    } else if (arg == "--context" && has_value) {
+      uint32_t n = 0;
+      if (!ParseNumber(argv[++i], &n) || n == 0 || n > (1u << 20)) return Usage("--context needs 1..1048576");
+      context = n;
+    } else if (arg == "--embedding") {
+      options.embedding = true;
+    } else {
+      return Usage(("unknown or incomplete argument " + std::string(arg)).c_str());
+    }
+  }
+  if (out.empty()) return Usage("--out is required");
+  options.context_length = context.value_or(options.embedding ? 512 : 4096);
+  const std::string bytes = sy::local::WriteTinyGguf(options);
+  if (!WriteFile(out, bytes)) {
+    std::fprintf(stderr, "tiny_gguf: cannot write %s: %s\n", out.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::printf("tiny_gguf: wrote %s (%zu bytes)\n", out.c_str(), bytes.size());
+  return 0;
+}
