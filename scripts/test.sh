@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 # The unit tests run in the sanitizer build, so the release build needs only
 # what the integration tests start (this halves its compile time).
-bash scripts/build.sh release switchyard mock_upstream
+bash scripts/build.sh release switchyard mock_upstream tiny_gguf
 bash scripts/build.sh sanitize
 
 passed=0

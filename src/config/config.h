@@ -63,6 +63,9 @@ struct ClientKey {
 struct LimitsConfig {
   uint64_t rpm = 0;  // requests per minute; 0 = no limit
   uint64_t tpm = 0;  // tokens per minute; 0 = no limit
+  // Requests per minute from one client address when auth is off (the LLM
+  // service's per-IP limit; its default is 60); 0 = no limit.
+  uint64_t ip_rpm = 0;
   // With redis: how many instances share the limits. While Redis is
   // unreachable each enforces limit / instances on its own.
   uint32_t instances = 1;

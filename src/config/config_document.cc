@@ -55,6 +55,7 @@ class DocumentWriter {
     w_.Key("limits").BeginObject();
     Uint("rpm", c.limits.rpm);
     Uint("tpm", c.limits.tpm);
+    Uint("ip_rpm", c.limits.ip_rpm);
     Uint("instances", c.limits.instances);
     Uint("redis_timeout_ms", c.limits.redis_timeout_ms);
     w_.EndObject();

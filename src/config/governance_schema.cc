@@ -93,6 +93,7 @@ const Schema<LimitsConfig>& LimitsSchema() {
   static const auto* schema = new Schema<L>{
       UintField("rpm", &L::rpm, 0, 1000000000),
       UintField("tpm", &L::tpm, 0, 1000000000000),
+      UintField("ip_rpm", &L::ip_rpm, 0, 1000000000),
       UintField("instances", &L::instances, 1, 10000),
       UintField("redis_timeout_ms", &L::redis_timeout_ms, 1, 60000),
   };

@@ -80,6 +80,7 @@ std::string_view WireProtocolName(WireProtocol wire) {
     case WireProtocol::kAnthropic: return "anthropic";
     case WireProtocol::kGemini: return "gemini";
     case WireProtocol::kOllama: return "ollama";
+    case WireProtocol::kLlmService: return "llm-service";
   }
   return "unknown";
 }

@@ -115,6 +115,12 @@ struct Request {
   // OpenAI stream_options.include_usage as the client sent it: whether the
   // client wants the usage chunk. Upstreams are always asked for usage.
   bool include_usage = false;
+  // A chat session this request continues (the Rust seed's session-id): a
+  // local engine keeps its cache for it. "" = none.
+  std::string session;
+  // The system message the session should keep from now on, when this
+  // request sets one ("" = unchanged).
+  std::string session_system;
 };
 
 enum class FinishReason {

@@ -127,6 +127,8 @@ class FrontDoor {
   virtual std::unique_ptr<StreamEncoder> NewStreamEncoder(const InternalRequest& request,
                                                           const chat::Request& chat) const = 0;
   virtual std::string StreamContentType(const InternalRequest& request) const = 0;
+  // Extra headers of a streamed answer (the LLM service's X-Session-Id).
+  virtual HeaderList StreamHeaders(const InternalRequest& request, const chat::Request& chat) const { return {}; }
   virtual std::string EncodeEmbed(const InternalRequest& request, const chat::EmbedResponse& response) const = 0;
   // count_tokens answers ("" when the protocol has none).
   virtual std::string EncodeCountTokens(const InternalRequest& request, int64_t input_tokens) const = 0;

@@ -17,8 +17,9 @@ namespace sy {
 enum class Operation { kChatCompletions, kCompletions, kEmbeddings, kCountTokens };
 
 // The wire protocol a body is written in: one per front door, and one per
-// upstream protocol (OpenAI Responses is a front door only).
-enum class WireProtocol { kOpenAI, kAnthropic, kGemini, kOllama, kOpenAIResponses };
+// upstream protocol (OpenAI Responses and the Rust LLM Inference Service's
+// API, kLlmService, are front doors only).
+enum class WireProtocol { kOpenAI, kAnthropic, kGemini, kOllama, kOpenAIResponses, kLlmService };
 
 std::string_view WireProtocolName(WireProtocol wire);
 

@@ -2,6 +2,7 @@
 
 #include "frontdoor/anthropic/anthropic_frontdoor.h"
 #include "frontdoor/gemini/gemini_frontdoor.h"
+#include "frontdoor/llmservice/llmservice_frontdoor.h"
 #include "frontdoor/ollama/ollama_frontdoor.h"
 #include "frontdoor/openai/openai_chat.h"
 #include "frontdoor/responses/responses_frontdoor.h"
@@ -15,6 +16,7 @@ struct Doors {
   anthropic::AnthropicFrontDoor anthropic;
   gemini::GeminiFrontDoor gemini;
   ollama::OllamaFrontDoor ollama;
+  llmservice::LlmServiceFrontDoor llmservice;
 };
 
 const Doors& All() {
@@ -32,6 +34,7 @@ const FrontDoor& FrontDoorFor(WireProtocol protocol) {
     case WireProtocol::kAnthropic: return d.anthropic;
     case WireProtocol::kGemini: return d.gemini;
     case WireProtocol::kOllama: return d.ollama;
+    case WireProtocol::kLlmService: return d.llmservice;
   }
   return d.openai;
 }

@@ -69,6 +69,7 @@ std::shared_ptr<const Governance::Settings> Governance::SettingsOf(const config:
   s->auth_required = config.server.auth == config::AuthMode::kKeys;
   s->admin_digest = config.server.admin_key.empty() ? "" : KeyDigest(config.server.admin_key);
   s->global_rpm = static_cast<int64_t>(config.limits.rpm);
+  s->ip_rpm = static_cast<int64_t>(config.limits.ip_rpm);
   s->global_tpm = static_cast<int64_t>(config.limits.tpm);
   return s;
 }
@@ -321,6 +322,11 @@ std::optional<GatewayError> Governance::Admit(const Caller& caller, bool inferen
     if (inference) add_rate(entry->user_tpm_id, user->tpm_limit, tokens, "tokens per minute for this user");
   }
   const Settings& settings = settings_.Get();
+  thread_local std::string ip_id;
+  if (caller.anonymous && !caller.client_ip.empty() && settings.ip_rpm > 0) {
+    ip_id.assign("ip:").append(caller.client_ip).append(":rpm");
+    add_rate(ip_id, settings.ip_rpm, 1, "requests per minute from this address");
+  }
   add_rate("g:rpm", settings.global_rpm, 1, "requests per minute on this gateway");
   if (inference) add_rate("g:tpm", settings.global_tpm, tokens, "tokens per minute on this gateway");
   if (inference && key && key->budget_limit >= 0) budgets.push_back(KeyBudget(*key, now));

@@ -45,6 +45,7 @@ struct Caller {
   const KeyEntry* entry = nullptr;  // null: auth is off, or the server's admin key
   bool admin = false;               // may use the admin API
   bool anonymous = true;            // auth is off
+  std::string client_ip;            // set when anonymous: limits.ip_rpm counts per address
   const std::string& key_id() const;
   const std::string& user_id() const;
 };
@@ -107,6 +108,8 @@ class Governance {
 
   KeyCache& keys() { return keys_; }
   Store* store() { return store_; }              // null: store none
+  // True when limits.ip_rpm counts anonymous callers per address.
+  bool limits_addresses() const { return settings_.Get().ip_rpm > 0; }
   UsageRecorder* recorder() { return recorder_; }  // null: no usage records
   Limiter& limiter() { return *limiter_; }
   std::shared_ptr<const PriceBook> prices() const;
@@ -130,6 +133,7 @@ class Governance {
     bool auth_required = true;
     std::string admin_digest;  // SHA-256 of server.admin_key; "" = none
     int64_t global_rpm = 0, global_tpm = 0;
+    int64_t ip_rpm = 0;  // per client address, when auth is off
   };
   static std::shared_ptr<const Settings> SettingsOf(const config::Config& config);
   Published<Settings> settings_;

@@ -110,6 +110,22 @@ CREATE INDEX usage_ts ON usage (ts);
 CREATE INDEX usage_key ON usage (key_id, ts);
 CREATE INDEX usage_user ON usage (user_id, ts);
 )sql"},
+    {2, R"sql(
+-- Chat sessions of local models (local/session_book.h). Messages go with
+-- their session by explicit deletes, as in SQLite.
+CREATE TABLE chat_sessions (
+  id TEXT PRIMARY KEY,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL
+);
+CREATE TABLE chat_messages (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,  -- 0, 1, ... in the session's order
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+);
+)sql"},
 };
 
 class ResultRow : public sql::Row {

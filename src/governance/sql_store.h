@@ -136,6 +136,11 @@ class SqlStore : public Store {
   Status Report(const UsageQuery& q, UsageReport* out) override;
   Status TotalsSince(bool by_user, int64_t since_ms, std::vector<std::pair<std::string, UsageTotals>>* out) override;
 
+  // sql_store_sessions.cc
+  Status LoadSessions(std::vector<ChatSession>* out) override;
+  Status SaveSession(const ChatSession& session) override;
+  Status DeleteSession(const std::string& id) override;
+
  protected:
   // Runs fn with sole use of a connection (the writing one when `write`),
   // connecting first if needed. Leaves no transaction open behind it.

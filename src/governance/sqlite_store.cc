@@ -107,6 +107,23 @@ CREATE TABLE usage (
   PRIMARY KEY (ts, request_id)
 ) WITHOUT ROWID;
 )sql"},
+    {2, R"sql(
+-- Chat sessions of local models (local/session_book.h). Messages go with
+-- their session by explicit deletes (no foreign key: SQLite would not
+-- enforce it without PRAGMA foreign_keys).
+CREATE TABLE chat_sessions (
+  id TEXT PRIMARY KEY,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE chat_messages (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,  -- 0, 1, ... in the session's order
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+)sql"},
 };
 
 class StmtRow : public sql::Row {

@@ -1,4 +1,5 @@
-// The store seam: users, API keys and usage rows in a database.
+// The store seam: users, API keys, usage rows and local chat sessions in a
+// database.
 //
 // Implementations: SqliteStore (embedded default, WAL), PgStore (PostgreSQL
 // via libpq), and FakeStore for unit tests (tests/unit/governance/fake_store.h).
@@ -77,6 +78,17 @@ class Store {
   // ts >= since_ms; ids with no rows are absent.
   virtual Status TotalsSince(bool by_user, int64_t since_ms,
                              std::vector<std::pair<std::string, UsageTotals>>* out) = 0;
+
+  // ---- chat sessions (local models; local/session_book.h)
+  // Not tracked by change_seq: one instance owns its sessions.
+  // Every session with its messages in order, oldest session (created_ms,
+  // then id) first. One read transaction.
+  virtual Status LoadSessions(std::vector<ChatSession>* out) = 0;
+  // Creates or replaces the session and all its messages, in one
+  // transaction. kInvalid for an empty id.
+  virtual Status SaveSession(const ChatSession& session) = 0;
+  // The session and its messages. kNotFound when absent.
+  virtual Status DeleteSession(const std::string& id) = 0;
 };
 
 // Opens a store from its URL: "sqlite://PATH" (relative PATH: against

@@ -1,4 +1,5 @@
-// Tenancy records: users, API keys, usage rows, and the queries over them.
+// Tenancy records: users, API keys, usage rows, and the queries over them;
+// and the chat sessions of local models.
 // Plain values shared by the store, the key cache, the limiter and the admin
 // API. Money is always integer micro-dollars (1 USD = 1'000'000), never a
 // float; times are unix milliseconds (UTC) unless a name says otherwise.
@@ -117,6 +118,20 @@ struct UsageReport {
   std::vector<std::pair<std::string, UsageTotals>> by_model;     // by model as named by the client, most cost first
   std::vector<std::pair<std::string, UsageTotals>> by_provider;  // most cost first
   std::vector<std::pair<std::string, UsageTotals>> daily;        // "YYYY-MM-DD" (UTC), ascending
+};
+
+// A conversation with a local model (local/session_book.h keeps them in
+// memory; the store keeps them across restarts).
+struct ChatMessage {
+  std::string role;     // "system", "user" or "assistant"
+  std::string content;  // UTF-8 without NUL (PostgreSQL text cannot hold one)
+};
+
+struct ChatSession {
+  std::string id;          // chosen by the client: 1..128 of [A-Za-z0-9._:-]
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;  // last change
+  std::vector<ChatMessage> messages;  // in order; a system message only first
 };
 
 // Spend per entity since an instant: what seeds budget counters at start.

@@ -98,6 +98,7 @@ std::unique_ptr<UsageTap> NewBodyTap(WireProtocol protocol) { return std::make_u
 std::unique_ptr<UsageTap> NewUsageTap(WireProtocol protocol, bool stream, bool strip_usage_chunk) {
   if (!stream) return tap::NewBodyTap(protocol);
   switch (protocol) {
+    case WireProtocol::kLlmService:  // never passed through; as OpenAI
     case WireProtocol::kOpenAI:
       return strip_usage_chunk ? tap::NewStripTap() : tap::NewSseTap(protocol);
     case WireProtocol::kGemini:

@@ -139,6 +139,7 @@ UsageCounter::UsageCounter(WireProtocol protocol) : protocol_(protocol) {
 UsageCounter::Member UsageCounter::Classify(std::string_view key) const {
   if (key == marker_key_ || (protocol_ == WireProtocol::kOllama && key == "prompt_eval_count")) return Member::kUsage;
   switch (protocol_) {
+    case WireProtocol::kLlmService:  // never passed through; as OpenAI
     case WireProtocol::kOpenAI:
       if (key == "content" || key == "reasoning_content" || key == "reasoning" || key == "arguments" ||
           key == "text" || key == "refusal") {
@@ -269,6 +270,7 @@ bool UsageCounter::ParseUnit(std::string_view text, bool padded) {
 void UsageCounter::ReadUnit(object unit) {
   object usage, outer;
   switch (protocol_) {
+    case WireProtocol::kLlmService:  // never passed through; as OpenAI
     case WireProtocol::kOpenAI:
       if (!unit["usage"].get_object().get(usage)) {
         MergeUsage(usage);
@@ -310,6 +312,7 @@ void UsageCounter::MergeUsage(object usage) {
   };
   object details;
   switch (protocol_) {
+    case WireProtocol::kLlmService:  // never passed through; as OpenAI
     case WireProtocol::kOpenAI:
       take(usage, "prompt_tokens", kIn);
       take(usage, "completion_tokens", kOut);
@@ -472,6 +475,7 @@ bool UsageCounter::MergeUsageText(std::string_view usage) {
   std::span<const Map> top, in, out;
   std::string_view in_key, out_key;
   switch (protocol_) {
+    case WireProtocol::kLlmService:  // never passed through; as OpenAI
     case WireProtocol::kOpenAI:
       top = kOpenAi, in = kOpenAiIn, out = kOpenAiOut;
       in_key = "prompt_tokens_details", out_key = "completion_tokens_details";
@@ -585,6 +589,7 @@ std::optional<chat::Usage> UsageCounter::usage() const {
   if (seen_ == 0) return std::nullopt;
   chat::Usage u;
   switch (protocol_) {
+    case WireProtocol::kLlmService:  // never passed through; as OpenAI
     case WireProtocol::kOpenAI:
       u.input_tokens = Get(kIn);
       u.output_tokens = Get(kOut);

@@ -159,15 +159,17 @@ void AddLlama(GgufBuilder* b, const TinyGgufOptions& options, uint64_t n_vocab) 
 // norms give it weight 0 (they never see it), and the output rows of the
 // tokens that should not be generated (<unk>, <s>, <|im_start|> and the byte
 // tokens other than newline) have -kSteer there: their logits stay far below
-// the others. </s> and <|im_end|> stay possible, so generation can end.
+// the others. </s> and <|im_end|> stay possible, so generation can end,
+// unless `never_end` suppresses them too.
 constexpr float kSteer = 8.0f;
 
-bool Suppressed(uint64_t token) {
+bool Suppressed(uint64_t token, bool never_end) {
   if (token == kUnkId || token == kBosId || token == 3) return true;
+  if (never_end && (token == 2 || token == kImEndId)) return true;
   return token >= kFirstByteId && token < kFirstByteId + 256 && token != kFirstByteId + '\n';
 }
 
-void AddLlamaTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab) {
+void AddLlamaTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab, bool never_end) {
   std::vector<float> embd = w->Random(kEmbd * n_vocab);
   for (uint64_t t = 0; t < n_vocab; ++t) embd[t * kEmbd] = kSteer;
   b->AddTensor("token_embd.weight", {kEmbd, n_vocab}, std::move(embd));
@@ -186,7 +188,7 @@ void AddLlamaTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab) {
   }
   b->AddTensor("output_norm.weight", {kEmbd}, Weights::Fill(kEmbd, 1.0f));
   std::vector<float> output = w->Random(kEmbd * n_vocab);
-  for (uint64_t t = 0; t < n_vocab; ++t) output[t * kEmbd] = Suppressed(t) ? -kSteer : 0.0f;
+  for (uint64_t t = 0; t < n_vocab; ++t) output[t * kEmbd] = Suppressed(t, never_end) ? -kSteer : 0.0f;
   b->AddTensor("output.weight", {kEmbd, n_vocab}, std::move(output));
 }
 
@@ -326,7 +328,7 @@ std::string WriteTinyGguf(const TinyGgufOptions& options) {
     AddLlama(&b, options, n_vocab);
     AddTokenizer(&b, vocab);
     b.AddString("tokenizer.chat_template", kChatMlTemplate);
-    AddLlamaTensors(&b, &w, n_vocab);
+    AddLlamaTensors(&b, &w, n_vocab, options.never_end);
   }
   return b.Build();
 }

@@ -55,6 +55,9 @@ struct TinyGgufOptions {
   // A BERT-style embedding model (architecture "bert", mean pooling) instead
   // of the llama-architecture chat model.
   bool embedding = false;
+  // The chat model never generates </s> or <|im_end|>: every generation runs
+  // to its max_tokens (tests of exact usage, long streams, benchmarks).
+  bool never_end = false;
 };
 
 // The tiny test model: GGUF v3, F32, 2 blocks, n_embd 64, 4 heads, n_ff 128,

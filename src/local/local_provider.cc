@@ -155,7 +155,23 @@ asio::awaitable<ProviderOutcome> LocalProvider::Chat(ProviderCall call, ChatRece
   }
   std::string line;
   const int64_t seed = request.seed ? *request.seed : RandomSeed();
-  if (auto e = EncodeChat(request, lease->id(), seed, call.session, false, &line)) {
+  if (call.request->operation == Operation::kCompletions) {
+    // A text completion: the prompt as it is, no chat template.
+    CompletionParams params;
+    for (const auto& m : request.messages) {
+      for (const auto& p : m.parts) {
+        if (p.kind == chat::PartKind::kText) params.prompt += p.text;
+      }
+    }
+    params.max_tokens = request.max_tokens;
+    params.temperature = request.temperature;
+    params.top_p = request.top_p;
+    params.top_k = request.top_k;
+    params.min_p = request.min_p;
+    params.repeat_penalty = request.repeat_penalty;
+    params.stop = request.stop;
+    line = EncodeComplete(params, lease->id(), seed);
+  } else if (auto e = EncodeChat(request, lease->id(), seed, call.session, false, &line)) {
     lease->Finished();
     outcome.error = std::move(*e);
     co_return outcome;

@@ -8,7 +8,9 @@
 // Wake-up: Push posts a cancel of the owner's timer to the owner's executor.
 // The owner's io_context runs one thread, so that handler runs only after
 // Take has either found the items or suspended in async_wait: no wake-up is
-// lost.
+// lost. A Push's wake-up may come after Take already returned its item (with
+// an earlier one); it only makes a waiting Take look again, never return
+// empty: only Wake/WakeHere do that.
 #pragma once
 
 #include <memory>
@@ -37,7 +39,7 @@ class Mailbox : public std::enable_shared_from_this<Mailbox<T>> {
       std::lock_guard<std::mutex> lock(mu_);
       items_.push_back(std::move(item));
     }
-    Wake();
+    boost::asio::post(timer_.get_executor(), [self = this->shared_from_this()] { self->timer_.cancel(); });
   }
 
   // Any thread: Take returns (with what is there, maybe nothing).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <unordered_set>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -54,7 +55,12 @@ struct ModelState final : EngineListener {
   enum class State { kUnloaded, kLoading, kReady, kStopping };
 
   ModelState(ModelHost* h, ModelFile f)
-      : host(h), file(std::move(f)), idle_timer(h->io_), load_timer(h->io_), stop_timer(h->io_), retry_timer(h->io_) {}
+      : host(h), file(std::move(f)) {
+    idle_timer.emplace(h->io_);
+    load_timer.emplace(h->io_);
+    stop_timer.emplace(h->io_);
+    retry_timer.emplace(h->io_);
+  }
 
   void OnProgress(double fraction) override { host->OnProgress(*this, fraction); }
   void OnReady(const EngineReady& r) override { host->OnReady(*this, r); }
@@ -85,20 +91,25 @@ struct ModelState final : EngineListener {
   // Requests on the engine by id; a null box is an aborted request whose
   // end has not come yet (its sequence is still busy).
   std::unordered_map<int64_t, std::shared_ptr<Mailbox<WorkerEvent>>> inflight;
+  // In flight, ended by the engine (done/error...), lease not yet released:
+  // nothing to abort, whether or not the client read the end.
+  std::unordered_set<int64_t> ended;
   Clock::time_point last_used = Clock::now();
   int failures = 0;
   bool load_pending = false;   // waits for room (max_loaded)
   bool retry_pending = false;  // waits for its backoff
-  asio::steady_timer idle_timer, load_timer, stop_timer, retry_timer;  // engine thread only
+  // Engine thread only. Reset by ~ModelHost once its thread has ended: a
+  // lease may keep this state past the host's io_context.
+  std::optional<asio::steady_timer> idle_timer, load_timer, stop_timer, retry_timer;
 };
 
 // ---------------------------------------------------------------------------
 // Lease
 
-Lease::Lease(ModelHost* host, std::shared_ptr<ModelState> model, uint64_t generation, int64_t id, EngineReady ready,
-             std::shared_ptr<Mailbox<WorkerEvent>> box, Cancellation* cancel)
-    : host_(host), model_(std::move(model)), generation_(generation), id_(id), ready_(std::move(ready)),
-      box_(std::move(box)), cancel_(cancel) {
+Lease::Lease(ModelHost* host, std::shared_ptr<HostLife> life, std::shared_ptr<ModelState> model, uint64_t generation,
+             int64_t id, EngineReady ready, std::shared_ptr<Mailbox<WorkerEvent>> box, Cancellation* cancel)
+    : host_(host), life_(std::move(life)), model_(std::move(model)), generation_(generation), id_(id),
+      ready_(std::move(ready)), box_(std::move(box)), cancel_(cancel) {
   if (cancel_) {
     auto box_ref = box_;
     cancel_slot_ = cancel_->OnCancel([box_ref] { box_ref->WakeHere(); });
@@ -107,10 +118,13 @@ Lease::Lease(ModelHost* host, std::shared_ptr<ModelState> model, uint64_t genera
 
 Lease::~Lease() {
   if (cancel_) cancel_->Clear(cancel_slot_);
-  host_->Release(*this);
+  std::lock_guard<std::mutex> lock(life_->mu);
+  if (life_->alive) host_->Release(*this);
 }
 
 void Lease::Send(std::string line) {
+  std::lock_guard<std::mutex> lock(life_->mu);
+  if (!life_->alive) return;  // kGone is on its way
   asio::post(host_->io_, [model = model_, generation = generation_, line = std::move(line)]() mutable {
     if (model->generation == generation && model->engine) model->engine->Send(std::move(line));
   });
@@ -136,6 +150,10 @@ ModelHost::ModelHost(config::LocalConfig config, std::string models_dir, std::un
 
 ModelHost::~ModelHost() {
   {
+    std::lock_guard<std::mutex> lock(life_->mu);  // waits for a lease's Release or Send under way
+    life_->alive = false;
+  }
+  {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     for (auto& [name, m] : models_) {
@@ -146,10 +164,10 @@ ModelHost::~ModelHost() {
   asio::post(io_, [this] {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [name, m] : models_) {
-      m->idle_timer.cancel();
-      m->load_timer.cancel();
-      m->stop_timer.cancel();
-      m->retry_timer.cancel();
+      m->idle_timer->cancel();
+      m->load_timer->cancel();
+      m->stop_timer->cancel();
+      m->retry_timer->cancel();
       if (m->engine) log::Info("local: model ", name, ": unloading (shutdown)");
       m->engine.reset();  // kills and reaps the process
       WorkerEvent gone;
@@ -159,10 +177,19 @@ ModelHost::~ModelHost() {
         if (box) box->Push(gone);
       }
       m->inflight.clear();
+      m->ended.clear();
     }
   });
   work_.reset();
   thread_.join();
+  // Leases and Acquires may hold a model's state a while longer: its timers
+  // go with the io_context.
+  for (auto& [name, m] : models_) {
+    m->idle_timer.reset();
+    m->load_timer.reset();
+    m->stop_timer.reset();
+    m->retry_timer.reset();
+  }
 }
 
 std::vector<ModelFile> ModelHost::Catalog() {
@@ -254,8 +281,12 @@ asio::awaitable<ModelHost::Acquired> ModelHost::Acquire(std::string name, Cancel
   // GCC 12: the handler is a named local, not a temporary across co_await.
   auto wake = [box = waiter.grant] { box->WakeHere(); };
   const size_t slot = cancel ? cancel->OnCancel(wake) : static_cast<size_t>(-1);
+  std::shared_ptr<HostLife> life = life_;
   std::vector<Turn> got = co_await waiter.grant->Take();
   if (cancel) cancel->Clear(slot);
+  // From here on `this` may be gone (destroyed while this request waited).
+  std::unique_lock<std::mutex> alive(life->mu);
+  if (!life->alive) co_return MakeError(ErrorCode::kShuttingDown, "The server is shutting down.");
   if (got.empty()) {
     // The client went away while waiting: leave the queue, or give back
     // the turn it was given meanwhile.
@@ -267,8 +298,11 @@ asio::awaitable<ModelHost::Acquired> ModelHost::Acquire(std::string name, Cancel
       co_return gone;
     }
     lock.unlock();
+    alive.unlock();
     std::vector<Turn> late = co_await waiter.grant->Take();  // pushed already: returns at once
     got = std::move(late);
+    alive.lock();
+    if (!life->alive) co_return MakeError(ErrorCode::kShuttingDown, "The server is shutting down.");
   }
   Turn& g = got.front();
   if (g.error) co_return std::move(*g.error);
@@ -277,7 +311,8 @@ asio::awaitable<ModelHost::Acquired> ModelHost::Acquire(std::string name, Cancel
     std::lock_guard<std::mutex> lock(mu_);
     ready = m->ready;
   }
-  std::unique_ptr<Lease> lease(new Lease(this, m, g.generation, waiter.id, std::move(ready), waiter.events, cancel));
+  std::unique_ptr<Lease> lease(
+      new Lease(this, life, m, g.generation, waiter.id, std::move(ready), waiter.events, cancel));
   co_return lease;
 }
 
@@ -302,7 +337,10 @@ void ModelHost::Release(Lease& lease) {
     if (m->generation != lease.generation_) return;  // its engine is gone; nothing is held
     auto it = m->inflight.find(lease.id_);
     if (it == m->inflight.end()) return;
-    if (!lease.finished_) {
+    // The client may leave with the end unread: the engine knows the id no
+    // more, an abort would never be answered and the sequence never freed.
+    const bool ended = m->ended.erase(lease.id_) > 0;
+    if (!lease.finished_ && !ended) {
       // Still generating: its sequence stays busy until the engine ends it.
       it->second = nullptr;
       asio::post(io_, [m, generation = lease.generation_, line = EncodeAbort(lease.id_)]() mutable {
@@ -403,8 +441,8 @@ void ModelHost::Load(const std::shared_ptr<ModelState>& m) {
 }
 
 void ModelHost::ArmLoadTimer(const std::shared_ptr<ModelState>& m) {
-  m->load_timer.expires_after(std::chrono::seconds(config_.load_timeout_s));
-  m->load_timer.async_wait([this, m, generation = m->generation](boost::system::error_code ec) {
+  m->load_timer->expires_after(std::chrono::seconds(config_.load_timeout_s));
+  m->load_timer->async_wait([this, m, generation = m->generation](boost::system::error_code ec) {
     if (ec) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (m->generation != generation || m->state != ModelState::State::kLoading || !m->engine) return;
@@ -418,11 +456,11 @@ void ModelHost::Unload(ModelState& m, const char* why) {
   if (m.state == ModelState::State::kUnloaded || m.state == ModelState::State::kStopping || !m.engine) return;
   log::Info("local: model ", m.file.name, ": unloading (", why, ")");
   m.state = ModelState::State::kStopping;
-  m.idle_timer.cancel();
+  m.idle_timer->cancel();
   m.engine->Stop();
-  m.stop_timer.expires_after(kStopGrace);
+  m.stop_timer->expires_after(kStopGrace);
   ModelState* target = &m;
-  m.stop_timer.async_wait([this, target, generation = m.generation](boost::system::error_code ec) {
+  m.stop_timer->async_wait([this, target, generation = m.generation](boost::system::error_code ec) {
     if (ec) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (target->generation == generation && target->state == ModelState::State::kStopping && target->engine) {
@@ -434,15 +472,17 @@ void ModelHost::Unload(ModelState& m, const char* why) {
 
 void ModelHost::ArmIdle(const std::shared_ptr<ModelState>& m) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (config_.keep_alive_forever || m->state != ModelState::State::kReady || !m->Idle()) return;
+  if (m->state != ModelState::State::kReady || !m->Idle()) return;
+  // A load that waits for room (max_loaded) can evict this model now.
+  TryPendingLoads();
+  if (config_.keep_alive_forever) return;
   if (config_.keep_alive_ms == 0) {
     Unload(*m, "keep_alive 0");
-    TryPendingLoads();
     return;
   }
   const auto deadline = m->last_used + std::chrono::milliseconds(config_.keep_alive_ms);
-  m->idle_timer.expires_at(deadline);
-  m->idle_timer.async_wait([this, m, generation = m->generation](boost::system::error_code ec) {
+  m->idle_timer->expires_at(deadline);
+  m->idle_timer->async_wait([this, m, generation = m->generation](boost::system::error_code ec) {
     if (ec) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (m->generation != generation || m->state != ModelState::State::kReady || !m->Idle()) return;
@@ -477,7 +517,7 @@ void ModelHost::OnReady(ModelState& m, const EngineReady& ready) {
   std::shared_ptr<ModelState> self;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    m.load_timer.cancel();
+    m.load_timer->cancel();
     m.state = ModelState::State::kReady;
     m.ready = ready;
     if (m.ready.parallel <= 0) m.ready.parallel = config_.parallel;
@@ -506,9 +546,9 @@ void ModelHost::OnMessage(ModelState& m, std::string_view line) {
     if (it == m.inflight.end()) return;
     const bool terminal = event.kind != WorkerEvent::Kind::kText;
     if (it->second) {
-      it->second->Push(std::move(event));
-      if (!terminal) return;
       // Its lease releases the sequence; the engine is done with it.
+      if (terminal) m.ended.insert(event.id);
+      it->second->Push(std::move(event));
       return;
     }
     // An aborted request has ended: its sequence is free.
@@ -529,9 +569,9 @@ void ModelHost::OnExit(ModelState& m, const std::string& raw_reason) {
     reason.replace(at, m.file.path.size(), m.file.name + ".gguf");
   }
   const ModelState::State was = m.state;
-  m.load_timer.cancel();
-  m.stop_timer.cancel();
-  m.idle_timer.cancel();
+  m.load_timer->cancel();
+  m.stop_timer->cancel();
+  m.idle_timer->cancel();
   // The engine is inside its own callback: destroy it later.
   asio::post(io_, [dead = std::shared_ptr<Engine>(std::move(m.engine))] {});
   ++m.generation;
@@ -546,6 +586,7 @@ void ModelHost::OnExit(ModelState& m, const std::string& raw_reason) {
   }
   const bool crashed = was == ModelState::State::kReady && !m.inflight.empty();
   m.inflight.clear();
+  m.ended.clear();
   auto self = models_[m.file.name];
   if (was == ModelState::State::kLoading) {
     ++m.failures;
@@ -568,8 +609,8 @@ void ModelHost::OnExit(ModelState& m, const std::string& raw_reason) {
       delay = std::min<std::chrono::milliseconds>(kMaxBackoff, std::chrono::milliseconds(500LL << std::min(m.failures - 1, 8)));
     }
     m.retry_pending = true;
-    m.retry_timer.expires_after(delay);
-    m.retry_timer.async_wait([this, self](boost::system::error_code ec) {
+    m.retry_timer->expires_after(delay);
+    m.retry_timer->async_wait([this, self](boost::system::error_code ec) {
       {
         std::lock_guard<std::mutex> relock(mu_);
         self->retry_pending = false;

@@ -79,6 +79,14 @@ struct LoadedModel {
 class ModelHost;
 struct ModelState;
 
+// Shared by a host and its leases. A host may be destroyed while requests
+// still hold leases (they are told kGone and end on their own threads); a
+// lease then leaves the host alone.
+struct HostLife {
+  std::mutex mu;
+  bool alive = true;  // under mu; false from the start of ~ModelHost
+};
+
 // One admitted request: holds a sequence of a loaded model until destroyed.
 class Lease {
  public:
@@ -98,9 +106,10 @@ class Lease {
 
  private:
   friend class ModelHost;
-  Lease(ModelHost* host, std::shared_ptr<ModelState> model, uint64_t generation, int64_t id, EngineReady ready,
-        std::shared_ptr<Mailbox<WorkerEvent>> box, Cancellation* cancel);
-  ModelHost* host_;
+  Lease(ModelHost* host, std::shared_ptr<HostLife> life, std::shared_ptr<ModelState> model, uint64_t generation,
+        int64_t id, EngineReady ready, std::shared_ptr<Mailbox<WorkerEvent>> box, Cancellation* cancel);
+  ModelHost* host_;  // only while life_->alive, under life_->mu
+  std::shared_ptr<HostLife> life_;
   std::shared_ptr<ModelState> model_;
   uint64_t generation_;
   int64_t id_;
@@ -171,6 +180,7 @@ class ModelHost {
   std::chrono::steady_clock::time_point scanned_{};
   std::atomic<int64_t> next_id_{1};
   bool stopping_ = false;
+  std::shared_ptr<HostLife> life_ = std::make_shared<HostLife>();
 
   std::thread thread_;  // last: started when everything else exists
 };

@@ -1,6 +1,9 @@
 #include "server/gateway.h"
 
 #include <chrono>
+#include <ctime>
+
+#include <simdjson.h>
 
 #include "common/json_writer.h"
 #include "common/log.h"
@@ -9,11 +12,13 @@
 #include "frontdoor/frontdoors.h"
 #include "provider/anthropic/anthropic_codec.h"
 #include "frontdoor/gemini/gemini_frontdoor.h"
+#include "frontdoor/llmservice/llmservice_frontdoor.h"
 #include "frontdoor/ollama/ollama_frontdoor.h"
 #include "frontdoor/openai/openai_chat.h"
 #include "governance/model_facts.h"
 #include "governance/tenancy.h"
 #include "local/local_provider.h"
+#include "local/session_book.h"
 #include "governance/usage_tap.h"
 #include "provider/provider.h"
 #include "server/admin_api.h"
@@ -194,6 +199,7 @@ class EncodingReceiver final : public ChatReceiver {
       head.content_type = door_.StreamContentType(request_);
       head.headers.emplace_back("Cache-Control", "no-cache");
       head.headers.emplace_back("X-Accel-Buffering", "no");
+      for (auto& h : door_.StreamHeaders(request_, chat_)) head.headers.push_back(std::move(h));
       const bool begun = co_await sink_.Begin(std::move(head));
       if (!begun) co_return false;
     }
@@ -261,9 +267,13 @@ Gateway::Gateway(config::Config config, gov::Governance* governance)
     gov_->Start();
   }
   admin_ = std::make_unique<AdminApi>(*this);
+  sessions_ = std::make_unique<local::SessionBook>(gov_->store());
+  llmservice::LlmServiceFrontDoor::SetSessions(sessions_.get());
 }
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  if (llmservice::LlmServiceFrontDoor::sessions() == sessions_.get()) llmservice::LlmServiceFrontDoor::SetSessions(nullptr);
+}
 
 std::string Gateway::StartupProblem() const {
   // Keys are looked up by their SHA-256: without it auth would fail open.
@@ -435,6 +445,136 @@ std::optional<ModelEntry> Gateway::FindModel(const Routing& routing, const std::
   return std::nullopt;
 }
 
+namespace {
+
+// The members of JSON object `extra` appended to object `base`, those whose
+// key `base` already has left out (both are the gateway's own output: flat
+// keys, no nesting of the same name).
+std::string MergeObjects(std::string base, std::string_view extra) {
+  if (base.size() < 2 || base.back() != '}' || extra.size() < 2) return base;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object add;
+  simdjson::dom::object have;
+  std::string extra_copy(extra);
+  if (parser.parse(extra_copy).get_object().get(add)) return base;
+  std::vector<std::pair<std::string, std::string>> members;
+  for (auto [key, value] : add) members.emplace_back(std::string(key), simdjson::minify(value));
+  simdjson::dom::parser base_parser;
+  if (base_parser.parse(base).get_object().get(have)) return base;
+  base.pop_back();
+  for (auto& [key, value] : members) {
+    simdjson::dom::element existing;
+    if (!have[key].get(existing)) continue;
+    base += ',';
+    json::AppendString(&base, key);
+    base += ':';
+    base += value;
+  }
+  base += '}';
+  return base;
+}
+
+std::string IsoTime(int64_t unix_s) {
+  const std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string Gateway::ReadinessBody(const Routing& routing, bool ready) const {
+  // The LLM service's shape ({status, models_available, timestamp}), with
+  // the local models that have an engine and how far each one's load is.
+  const std::vector<ModelEntry> entries = ModelEntries(routing);
+  std::string out;
+  json::Writer w(&out);
+  w.BeginObject().Key("status").String(ready ? "ready" : "shutting_down");
+  w.Key("models_available").Int(static_cast<int64_t>(entries.size()));
+  w.Key("timestamp").String(IsoTime(UnixNow()));
+  w.Key("models").BeginArray();
+  for (const auto& p : routing.providers.all()) {
+    local::LocalProvider* lp = p->local();
+    if (!lp) continue;
+    for (const local::LoadedModel& l : lp->host().Loaded()) {
+      w.BeginObject().Key("name").String(l.name).Key("provider").String(p->id()).Key("state").String(l.state);
+      w.Key("progress").Double(static_cast<double>(static_cast<int64_t>(l.progress * 1000)) / 1000.0);
+      w.Key("busy").Int(l.busy).Key("queued").Int(l.queued).EndObject();
+    }
+  }
+  w.EndArray().EndObject();
+  return out;
+}
+
+boost::asio::awaitable<void> Gateway::HandleSessions(GatewayRequest& request, const RouteMatch& route,
+                                                     ResponseSink& sink) {
+  const WireProtocol protocol = WireProtocol::kLlmService;
+  local::SessionBook& book = *sessions_;
+  if (route.endpoint == Endpoint::kSessions) {
+    std::string body;
+    json::Writer w(&body);
+    w.BeginArray();
+    for (const auto& id : book.Ids()) w.String(id);
+    w.EndArray();
+    co_await SendBody(sink, 200, std::move(body));
+    co_return;
+  }
+  const std::string id = PercentDecoded(route.param);
+  const GatewayError missing = MakeError(ErrorCode::kNotFound, "Session '" + id.substr(0, 128) + "' not found.");
+  switch (route.endpoint) {
+    case Endpoint::kChatHistory: {
+      const std::optional<std::vector<gov::ChatMessage>> history = book.History(id);
+      if (!history) break;
+      std::string body;
+      json::Writer w(&body);
+      w.BeginArray();
+      for (const auto& m : *history) w.BeginObject().Key("role").String(m.role).Key("content").String(m.content).EndObject();
+      w.EndArray();
+      co_await SendBody(sink, 200, std::move(body));
+      co_return;
+    }
+    case Endpoint::kChatHistoryDelete: {
+      if (!book.Delete(id)) break;
+      ResponseHead head;
+      head.status = 204;
+      head.content_length = 0;
+      const std::string none;
+      co_await WriteWhole(sink, std::move(head), none);
+      co_return;
+    }
+    default: {  // rollback
+      thread_local simdjson::dom::parser parser;
+      simdjson::dom::object o;
+      int64_t amount = 0;
+      if (parser.parse(request.body).get_object().get(o) || o["amount"].get_int64().get(amount) || amount < 0) {
+        GatewayError bad = MakeError(ErrorCode::kBadRequest, "The body must be {\"amount\": N} with N >= 0.");
+        bad.param = "amount";
+        co_await SendError(sink, bad, protocol);
+        co_return;
+      }
+      if (!book.Rollback(id, static_cast<size_t>(amount))) break;
+      std::string body = "{\"status\":\"ok\"}";
+      co_await SendBody(sink, 200, std::move(body));
+      co_return;
+    }
+  }
+  co_await SendError(sink, missing, protocol);
+}
+
+boost::asio::awaitable<void> Gateway::HandleSocketMessage(std::string body, const Admission& admission,
+                                                          ResponseSink& sink, RequestContext& ctx) {
+  ctx.routing = routing_.load();
+  GatewayRequest request{"POST", "/chat/ws", {}, {}, {}, {}, {}, {}, {}, {}};
+  FrontDoorInput input;
+  input.operation = Operation::kChatCompletions;
+  input.shape = llmservice::kShapeSocket;
+  input.body = std::move(body);
+  const FrontDoor& door = FrontDoorFor(WireProtocol::kLlmService);
+  co_await HandleInference(door, std::move(input), request, admission, sink, ctx);
+}
+
 std::string Gateway::RootBody() const {
   std::string out = "{\"name\":\"";
   out += kProductName;
@@ -472,7 +612,9 @@ boost::asio::awaitable<void> Gateway::HandleHealth(const Routing& routing, Respo
     status = "degraded";
   }
   std::string body = "{\"status\":\"" + std::string(status) + "\",\"version\":\"" + kVersion + "\",\"service\":\"" +
-                     kProductName + "\",\"timestamp\":\"" + std::to_string(UnixNow()) + "\",\"providers\":" +
+                     kProductName + "\",\"uptime\":\"running\",\"uptime_seconds\":" +
+                     std::to_string(UnixNow() - started_at_) + ",\"timestamp\":\"" + std::to_string(UnixNow()) +
+                     "\",\"providers\":" +
                      providers + ",\"connections\":{\"open\":" + std::to_string(connections_.open()) +
                      ",\"max\":" + std::to_string(connections_.max()) +
                      ",\"rejected_total\":" + std::to_string(connections_.rejected()) + "}}";
@@ -513,6 +655,7 @@ Admission Gateway::Admit(const GatewayRequest& request) const {
       return a;
     }
     a.caller = std::move(std::get<gov::Caller>(who));
+    if (a.caller.anonymous) a.caller.client_ip = std::string(request.client_ip);
     if (admin && a.caller.anonymous && !a.caller.admin) {
       a.error = MakeError(ErrorCode::kUnauthorized, "The admin API needs an admin key (server.admin_key or a key of "
                                                     "type admin).");
@@ -552,13 +695,19 @@ boost::asio::awaitable<void> Gateway::Handle(GatewayRequest& request, const Admi
     input.shape = inference->shape;
     input.path_model = PercentDecoded(route.param);
     input.path_stream = route.endpoint == Endpoint::kGeminiStream;
+    // POST /chat/completions with "model-name" is the LLM service's.
+    const bool llm_chat = route.endpoint == Endpoint::kChatCompletions && llmservice::IsLlmServiceChat(request.body);
+    if (llm_chat) input.shape = llmservice::kShapeChat;
     input.body = std::move(request.body);
-    co_await HandleInference(door, std::move(input), request, admission, sink, ctx);
+    const FrontDoor& chosen = llm_chat ? FrontDoorFor(WireProtocol::kLlmService) : door;
+    co_await HandleInference(chosen, std::move(input), request, admission, sink, ctx);
     co_return;
   }
   // Other endpoints of a known caller count against its request rate.
   gov::Ticket ticket;
-  if (!admission.caller.anonymous && RequiresAuth(route.endpoint)) {
+  // Anonymous callers count only against the per-address limit, when set.
+  const bool counted = !admission.caller.anonymous || (!admission.caller.client_ip.empty() && gov_->limits_addresses());
+  if (counted && RequiresAuth(route.endpoint)) {
     std::optional<GatewayError> refused = gov_->Admit(admission.caller, false, 0, &ticket);
     if (refused) {
       MeteredSink limited(sink, std::move(ticket.headers));
@@ -587,7 +736,7 @@ boost::asio::awaitable<void> Gateway::HandleOther(GatewayRequest& request, const
       co_return;
     case Endpoint::kReadiness: {
       const bool ready = !draining();
-      std::string body = ready ? "{\"status\":\"ready\"}" : "{\"status\":\"shutting_down\"}";
+      std::string body = ReadinessBody(routing, ready);
       co_await SendBody(sink, ready ? 200 : 503, std::move(body));
       co_return;
     }
@@ -596,9 +745,20 @@ boost::asio::awaitable<void> Gateway::HandleOther(GatewayRequest& request, const
     case Endpoint::kOllamaTags: {
       const std::vector<ModelEntry> entries = ModelEntries(routing);
       std::string body = door.ModelList(entries, started_at_);
+      if (route.endpoint == Endpoint::kListModels && route.protocol == WireProtocol::kOpenAI && !route.v1) {
+        // GET /models is also the LLM service's: its "models" list of names beside OpenAI's "data".
+        std::string names = FrontDoorFor(WireProtocol::kLlmService).ModelList(entries, started_at_);
+        body = MergeObjects(std::move(body), names);
+      }
       co_await SendBody(sink, 200, std::move(body));
       co_return;
     }
+    case Endpoint::kSessions:
+    case Endpoint::kChatHistory:
+    case Endpoint::kChatHistoryDelete:
+    case Endpoint::kChatRollback:
+      co_await HandleSessions(request, route, sink);
+      co_return;
     case Endpoint::kGetModel:
     case Endpoint::kGeminiGetModel: {
       std::string id = PercentDecoded(route.param);
@@ -611,6 +771,11 @@ boost::asio::awaitable<void> Gateway::HandleOther(GatewayRequest& request, const
         co_return;
       }
       std::string body = door.ModelObject(*entry, started_at_);
+      if (route.endpoint == Endpoint::kGetModel && route.protocol == WireProtocol::kOpenAI && !route.v1) {
+        // GET /models/{id} is also the LLM service's: its name and quantization beside OpenAI's fields.
+        std::string extra = FrontDoorFor(WireProtocol::kLlmService).ModelObject(*entry, started_at_);
+        body = MergeObjects(std::move(body), extra);
+      }
       co_await SendBody(sink, 200, std::move(body));
       co_return;
     }
@@ -653,24 +818,34 @@ boost::asio::awaitable<void> Gateway::HandleOllamaShow(GatewayRequest& request, 
   co_await SendBody(sink, 200, std::move(body));
 }
 
-boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& door, FrontDoorInput input,
+boost::asio::awaitable<void> Gateway::HandleInference(const FrontDoor& first_door, FrontDoorInput input,
                                                       GatewayRequest& request, const Admission& admission,
                                                       ResponseSink& sink, RequestContext& ctx) {
   const gov::Caller& caller = admission.caller;
-  auto peeked = door.Peek(std::move(input));
+  auto peeked = first_door.Peek(std::move(input));
   if (auto* e = std::get_if<GatewayError>(&peeked)) {
-    co_await SendError(sink, *e, door.protocol());
+    co_await SendError(sink, *e, first_door.protocol());
     co_return;
   }
   InternalRequest& req = std::get<InternalRequest>(peeked);
   auto resolved = ctx.routing->router.ResolveLoose(req.model);
   if (auto* e = std::get_if<GatewayError>(&resolved)) {
     // Ollama clients match on Ollama's own wording.
-    if (door.protocol() == WireProtocol::kOllama) e->message = "model '" + req.model + "' not found";
-    co_await SendError(sink, *e, door.protocol());
+    if (first_door.protocol() == WireProtocol::kOllama) e->message = "model '" + req.model + "' not found";
+    co_await SendError(sink, *e, first_door.protocol());
     co_return;
   }
   Route& route = std::get<Route>(resolved);
+  // POST /completions without /v1 on a local model is the LLM service's
+  // ({text, model, tokens}; SSE of bare pieces); with /v1 it is OpenAI's.
+  const bool llm_completion = first_door.protocol() == WireProtocol::kOpenAI &&
+                              req.operation == Operation::kCompletions && !admission.route.v1 &&
+                              route.provider->local() != nullptr;
+  if (llm_completion) {
+    req.wire = WireProtocol::kLlmService;
+    req.shape = llmservice::kShapeCompletion;
+  }
+  const FrontDoor& door = llm_completion ? FrontDoorFor(WireProtocol::kLlmService) : first_door;
   if (!route.provider->enabled()) {
     GatewayError error = MakeError(ErrorCode::kNoProvider, "The provider of model '" + req.model.substr(0, 200) +
                                                                "' is disabled.");
@@ -812,6 +987,7 @@ boost::asio::awaitable<void> Gateway::Translate(const FrontDoor& door, InternalR
     chat.model = req.model;
     chat.stream = req.stream;
     call.chat = &chat;
+    call.session = chat.session;
   }
   if (parse_error) {
     co_await SendError(sink, *parse_error, door.protocol());

@@ -52,6 +52,7 @@ struct GatewayRequest {
   std::string_view anthropic_version;  // anthropic-version header, or ""
   std::string_view anthropic_beta;     // anthropic-beta header, or ""
   std::string_view x_management_key;   // X-Management-Key (llm-mux management API), or ""
+  std::string_view client_ip = {};     // the client's address (X-Forwarded-For from trusted proxies)
 };
 
 // The verdict on a request head: which endpoint, and whether it is refused
@@ -63,6 +64,9 @@ struct Admission {
 };
 
 class AdminApi;
+namespace local {
+class SessionBook;
+}
 
 // What a config reload replaces: the config and everything built from it.
 // Immutable; a request holds the snapshot it started with until it ends.
@@ -105,6 +109,11 @@ class Gateway {
   // Answers an admitted request (admission.error unset) or sends its error.
   boost::asio::awaitable<void> Handle(GatewayRequest& request, const Admission& admission, ResponseSink& sink,
                                       RequestContext& ctx);
+
+  // One message of WS /chat/ws (a LLM-service chat body): its answer goes to
+  // `sink` as netstring pieces (llmservice::kShapeSocket).
+  boost::asio::awaitable<void> HandleSocketMessage(std::string body, const Admission& admission, ResponseSink& sink,
+                                                   RequestContext& ctx);
 
   // Writes `error` as a complete error response in `protocol`'s shape.
   static boost::asio::awaitable<void> SendError(ResponseSink& sink, const GatewayError& error,
@@ -153,6 +162,8 @@ class Gateway {
   std::vector<ModelEntry> ModelEntries(const Routing& routing) const;
   // The entry for a model id (alias or provider/model), or nullopt.
   std::optional<ModelEntry> FindModel(const Routing& routing, const std::string& id) const;
+  std::string ReadinessBody(const Routing& routing, bool ready) const;
+  boost::asio::awaitable<void> HandleSessions(GatewayRequest& request, const RouteMatch& route, ResponseSink& sink);
   // Local models with an engine (GET /api/ps).
   std::vector<ModelEntry> LoadedModels(const Routing& routing) const;
   // A model's entry with GhostLLM's details (context, pricing, capabilities).
@@ -170,6 +181,7 @@ class Gateway {
   std::atomic<bool> draining_{false};
   ConnectionGauge connections_;
   net::CidrSet trusted_proxies_;
+  std::unique_ptr<local::SessionBook> sessions_;  // the LLM service's chat sessions
 };
 
 // Writes a complete response with a body of known length.

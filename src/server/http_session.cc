@@ -13,10 +13,12 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "common/cidr.h"
 #include "common/log.h"
 #include "server/access_log.h"
+#include "server/chat_socket.h"
 #include "server/chunked_decoder.h"
 #include "server/client_sink.h"
 #include "server/request_framing.h"
@@ -315,7 +317,11 @@ asio::awaitable<Next> ServeOne(Session& s) {
   // answered before any body byte is read (and without 100 Continue).
   GatewayRequest request{msg.method_string(), msg.target(),       msg[http::field::authorization],
                          msg["x-api-key"],     {},                 msg["x-goog-api-key"],
-                         msg["anthropic-version"], msg["anthropic-beta"], msg["x-management-key"]};
+                         msg["anthropic-version"], msg["anthropic-beta"], msg["x-management-key"], {}};
+  // The address is worked out only when a per-address limit needs it.
+  const std::string client_ip =
+      s.worker.gateway().governance().limits_addresses() ? ClientText(s, forwarded_for) : std::string();
+  request.client_ip = client_ip;
   const Admission admission = s.worker.gateway().Admit(request);
   const bool body_pending = !parser.is_done();
   bool keep_alive = msg.keep_alive() && !s.worker.draining();
@@ -324,6 +330,20 @@ asio::awaitable<Next> ServeOne(Session& s) {
     co_await Gateway::SendError(sink, *admission.error, admission.route.protocol);
     LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);
     if (sink.keep_alive()) co_return Next::kKeepAlive;
+    co_return body_pending ? Next::kLinger : Next::kClose;
+  }
+
+  // WS /chat/ws: the connection becomes a WebSocket.
+  if (admission.route.endpoint == Endpoint::kChatSocket) {
+    if (beast::websocket::is_upgrade(msg) && !body_pending) {
+      co_await ServeChatSocket(s.conn, s.worker, msg, admission, request_id);
+      LogAccess(s, request_id, forwarded_for, request.method, request.target, 101, started, false);
+      co_return Next::kClose;
+    }
+    ClientSink sink(s.conn, false, write_timeout, request_id);
+    const GatewayError error = MakeError(ErrorCode::kBadRequest, "/chat/ws is a WebSocket endpoint: send an Upgrade: websocket request.");
+    co_await Gateway::SendError(sink, error, admission.route.protocol);
+    LogAccess(s, request_id, forwarded_for, request.method, request.target, sink.status(), started, false);
     co_return body_pending ? Next::kLinger : Next::kClose;
   }
 

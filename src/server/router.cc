@@ -98,16 +98,42 @@ RouteMatch MatchRoute(std::string_view method, std::string_view target) {
     return RouteMatch{Endpoint::kNotFound, WireProtocol::kGemini, {}};
   }
 
-  if (path.starts_with("/v1/")) path.remove_prefix(3);
+  // The LLM service's sessions.
+  if (path == "/sessions") return Check(method, "GET", Endpoint::kSessions, WireProtocol::kLlmService);
+  if (path == "/chat/ws") return Check(method, "GET", Endpoint::kChatSocket, WireProtocol::kLlmService);
+  constexpr std::string_view kHistoryPrefix = "/chat/history/";
+  if (path.starts_with(kHistoryPrefix) && path.size() > kHistoryPrefix.size()) {
+    std::string_view id = path.substr(kHistoryPrefix.size());
+    constexpr std::string_view kRollback = "/rollback";
+    if (id.ends_with(kRollback) && id.size() > kRollback.size()) {
+      id.remove_suffix(kRollback.size());
+      if (id.find('/') == std::string_view::npos) {
+        return Check(method, "POST", Endpoint::kChatRollback, WireProtocol::kLlmService, id);
+      }
+    } else if (id.find('/') == std::string_view::npos) {
+      if (method == "DELETE") return RouteMatch{Endpoint::kChatHistoryDelete, WireProtocol::kLlmService, id};
+      return Check(method, "GET", Endpoint::kChatHistory, WireProtocol::kLlmService, id);
+    }
+    return RouteMatch{Endpoint::kNotFound, WireProtocol::kLlmService, {}};
+  }
+
+  const bool v1 = path.starts_with("/v1/");
+  if (v1) path.remove_prefix(3);
   for (const auto& r : kV1Routes) {
-    if (path == r.path) return Check(method, r.method, r.endpoint, r.protocol);
+    if (path == r.path) {
+      RouteMatch m = Check(method, r.method, r.endpoint, r.protocol);
+      m.v1 = v1;
+      return m;
+    }
   }
   if (path.starts_with(kModelPrefix) && path.size() > kModelPrefix.size()) {
     const std::string_view rest = path.substr(kModelPrefix.size());
     // Gemini clients configured with /v1 instead of /v1beta.
     RouteMatch call = MatchGeminiCall(method, rest);
     if (call.endpoint != Endpoint::kNotFound) return call;
-    return Check(method, "GET", Endpoint::kGetModel, WireProtocol::kOpenAI, rest);
+    RouteMatch m = Check(method, "GET", Endpoint::kGetModel, WireProtocol::kOpenAI, rest);
+    m.v1 = v1;
+    return m;
   }
   return RouteMatch{Endpoint::kNotFound, GuessProtocol(target.substr(0, target.find('?'))), {}};
 }

@@ -39,6 +39,15 @@ enum class Endpoint {
   kOllamaShow,        // POST /api/show
   kOllamaVersion,     // GET /api/version
   kOllamaPs,          // GET /api/ps
+  // The Rust LLM Inference Service's API (local models; kLlmService). Its
+  // POST /chat/completions and POST /completions share OpenAI's paths: the
+  // gateway tells them apart by the body ("model-name") and by the path
+  // having no /v1 on a local model (RouteMatch::v1).
+  kSessions,           // GET /sessions
+  kChatHistory,        // GET /chat/history/{id}
+  kChatHistoryDelete,  // DELETE /chat/history/{id}
+  kChatRollback,       // POST /chat/history/{id}/rollback
+  kChatSocket,         // GET /chat/ws (WebSocket)
   // Administration (admin keys only): GET /status, /admin/..., /admin/v1/...
   // (TruckLLM), /v0/management/... (llm-mux, X-Management-Key). The admin
   // API answers unknown paths and methods under these prefixes itself.
@@ -52,7 +61,8 @@ struct RouteMatch {
   // Whose protocol answers (errors included). For kNotFound and
   // kMethodNotAllowed: guessed from the path prefix.
   WireProtocol protocol = WireProtocol::kOpenAI;
-  std::string_view param;  // {id} of /v1/models/{id}, {model} of Gemini paths; still percent-encoded
+  std::string_view param;  // {id} of /v1/models/{id}, {model} of Gemini paths, a session id; still percent-encoded
+  bool v1 = false;         // the path had the /v1 prefix
 };
 
 // The query string is ignored except by the caller (Gemini's alt=sse, key=).

@@ -1,12 +1,13 @@
 // tiny_gguf: writes the tiny random-weight GGUF test model (src/local/gguf_writer.h)
 // that node-llama-cpp loads in milliseconds: for the local engine's tests.
 //
-//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding]
+//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end]
 //
 //   --seed N       weights' PRNG seed (default 1); the same seed gives the same bytes
 //   --context N    the model's training context length (default 4096; 512 with --embedding,
 //                  whose learned positions cost 256 bytes each)
 //   --embedding    a BERT-style embedding model (mean pooling) instead of the llama chat model
+//   --never-end    the chat model never ends a generation itself: it always runs to max_tokens
 //
 // Writes PATH.tmp, then renames it to PATH. Exits 2 on bad usage, 1 when writing fails.
 #include <cerrno>
@@ -22,7 +23,7 @@
 namespace {
 
 int Usage(const char* why) {
-  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding]\n", why);
+  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end]\n", why);
   return 2;
 }
 
@@ -63,6 +64,8 @@ int main(int argc, char** argv) {
       context = n;
     } else if (arg == "--embedding") {
       options.embedding = true;
+    } else if (arg == "--never-end") {
+      options.never_end = true;
     } else {
       return Usage(("unknown or incomplete argument " + std::string(arg)).c_str());
     }

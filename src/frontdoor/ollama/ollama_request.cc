@@ -159,6 +159,14 @@ std::optional<GatewayError> ParseOptions(object body, chat::Request* out) {
     if (auto err = Integer(v, "options.seed", &n)) return err;
     out->seed = n;
   }
+  if (Member(opts, "min_p", &v)) {
+    if (auto err = Number(v, "options.min_p", &d)) return err;
+    out->min_p = d;
+  }
+  if (Member(opts, "repeat_penalty", &v)) {
+    if (auto err = Number(v, "options.repeat_penalty", &d)) return err;
+    out->repeat_penalty = d;
+  }
   if (Member(opts, "frequency_penalty", &v)) {
     if (auto err = Number(v, "options.frequency_penalty", &d)) return err;
     out->frequency_penalty = d;

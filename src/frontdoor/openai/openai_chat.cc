@@ -475,6 +475,9 @@ Error ParseSampling(object root, chat::Request* out) {
   if (auto e = GetInt(root, "top_k", &out->top_k)) return e;
   if (auto e = GetDouble(root, "frequency_penalty", &out->frequency_penalty)) return e;
   if (auto e = GetDouble(root, "presence_penalty", &out->presence_penalty)) return e;
+  // llama.cpp / vLLM extensions, honoured by local models.
+  if (auto e = GetDouble(root, "min_p", &out->min_p)) return e;
+  if (auto e = GetDouble(root, "repeat_penalty", &out->repeat_penalty)) return e;
   if (auto e = GetInt(root, "seed", &out->seed)) return e;
   if (auto e = GetInt(root, "n", &out->n)) return e;
   if (out->n && *out->n < 1) return Bad("'n' must be at least 1.", "n");

@@ -1,7 +1,8 @@
 // FakeStore: the Store seam in memory, for unit tests. Same semantics as the
 // SQL stores (the contract suite in store_test.cc runs against all three):
 // change_seq, case-insensitive unique email/username, unique key hash,
-// idempotent usage inserts, forward-only last_used/last_login.
+// idempotent usage inserts, forward-only last_used/last_login, chat sessions
+// saved whole.
 //
 // Fault injection:
 //   down = true          every call returns kUnavailable (nothing changes)
@@ -14,6 +15,7 @@
 //   rows_offered         rows passed to InsertUsage calls that succeeded
 //                        (a row sent twice counts twice)
 //   max_insert_rows      the most rows one InsertUsage call was given
+//   session_writes       SaveSession and DeleteSession calls that succeeded
 #pragma once
 
 #include <algorithm>
@@ -38,6 +40,7 @@ class FakeStore : public Store {
   std::atomic<int64_t> insert_calls{0};
   std::atomic<int64_t> rows_offered{0};
   std::atomic<int64_t> max_insert_rows{0};
+  std::atomic<int64_t> session_writes{0};
 
   void HoldInserts(bool hold) {
     std::lock_guard<std::mutex> lock(hold_mu_);
@@ -288,6 +291,34 @@ class FakeStore : public Store {
     return Status::Ok();
   }
 
+  Status LoadSessions(std::vector<ChatSession>* out) override {
+    if (Status s = Enter(); !s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    out->clear();
+    for (const auto& [id, session] : sessions_) out->push_back(session);
+    std::sort(out->begin(), out->end(), [](const ChatSession& a, const ChatSession& b) {
+      return a.created_ms != b.created_ms ? a.created_ms < b.created_ms : a.id < b.id;
+    });
+    return Status::Ok();
+  }
+
+  Status SaveSession(const ChatSession& session) override {
+    if (Status s = Enter(); !s.ok()) return s;
+    if (session.id.empty()) return Status::Invalid("chat session id is empty");
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_[session.id] = session;
+    ++session_writes;
+    return Status::Ok();
+  }
+
+  Status DeleteSession(const std::string& id) override {
+    if (Status s = Enter(); !s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sessions_.erase(id) == 0) return Status::NotFound("no chat session " + id);
+    ++session_writes;
+    return Status::Ok();
+  }
+
  private:
   struct UserRow {
     User user;
@@ -354,6 +385,7 @@ class FakeStore : public Store {
   std::map<std::string, UserRow> users_;
   std::map<std::string, ApiKey> keys_;
   std::map<std::string, UsageRecord> usage_;
+  std::map<std::string, ChatSession> sessions_;
 
   std::mutex hold_mu_;
   std::condition_variable hold_cv_;

@@ -675,5 +675,93 @@ TYPED_TEST(StoreContract, MigrateIsIdempotentAndReopenKeepsData) {
   EXPECT_TRUE(this->store()->Ping().ok());
 }
 
+// ---- chat sessions
+
+ChatSession MakeSession(const std::string& id, int64_t created_ms, std::vector<ChatMessage> messages) {
+  ChatSession s;
+  s.id = id;
+  s.created_ms = created_ms;
+  s.updated_ms = created_ms + 5;
+  s.messages = std::move(messages);
+  return s;
+}
+
+void ExpectSameSession(const ChatSession& a, const ChatSession& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.updated_ms, b.updated_ms);
+  ASSERT_EQ(a.messages.size(), b.messages.size()) << a.id;
+  for (size_t i = 0; i < a.messages.size(); ++i) {
+    EXPECT_EQ(a.messages[i].role, b.messages[i].role) << a.id << " #" << i;
+    EXPECT_EQ(a.messages[i].content, b.messages[i].content) << a.id << " #" << i;
+  }
+}
+
+TYPED_TEST(StoreContract, SessionsSaveReplaceLoadDelete) {
+  const ChatSession a = MakeSession("sess-a", kT0 + 10,
+                                    {{"system", "You are \"helpful\";\n\t'quoted' -- not a comment"},
+                                     {"user", "Grüße, 世界! 🚀 $1 ?2 \\ \\n %s"},
+                                     {"assistant", "line one\r\nline two\n\n"},
+                                     {"user", ""}});
+  const ChatSession b = MakeSession("b.1:2_3", kT0, {{"user", "hi"}});
+  ASSERT_TRUE(this->store()->SaveSession(a).ok());
+  ASSERT_TRUE(this->store()->SaveSession(b).ok());
+  std::vector<ChatSession> got;
+  ASSERT_TRUE(this->store()->LoadSessions(&got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  ExpectSameSession(got[0], b);  // oldest first
+  ExpectSameSession(got[1], a);
+
+  // Replaced whole: fewer messages, new times.
+  ChatSession a2 = MakeSession("sess-a", kT0 + 11, {{"user", "only this"}});
+  a2.updated_ms = kT0 + 99;
+  ASSERT_TRUE(this->store()->SaveSession(a2).ok());
+  ASSERT_TRUE(this->store()->LoadSessions(&got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  ExpectSameSession(got[1], a2);
+  ExpectSameSession(got[0], b);
+
+  // Emptied, then deleted.
+  ASSERT_TRUE(this->store()->SaveSession(MakeSession("sess-a", kT0 + 11, {})).ok());
+  ASSERT_TRUE(this->store()->LoadSessions(&got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[1].messages.empty());
+  ASSERT_TRUE(this->store()->DeleteSession("sess-a").ok());
+  EXPECT_EQ(this->store()->DeleteSession("sess-a").kind(), Status::Kind::kNotFound);
+  EXPECT_EQ(this->store()->DeleteSession("never").kind(), Status::Kind::kNotFound);
+  ASSERT_TRUE(this->store()->LoadSessions(&got).ok());
+  ASSERT_EQ(got.size(), 1u);
+  ExpectSameSession(got[0], b);
+
+  // Saved again after a delete: no message of the old one comes back.
+  ASSERT_TRUE(this->store()->SaveSession(MakeSession("sess-a", kT0 + 20, {{"user", "new"}})).ok());
+  ASSERT_TRUE(this->store()->LoadSessions(&got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_EQ(got[1].messages.size(), 1u);
+  EXPECT_EQ(got[1].messages[0].content, "new");
+
+  EXPECT_EQ(this->store()->SaveSession(MakeSession("", kT0, {})).kind(), Status::Kind::kInvalid);
+  EXPECT_EQ(this->Seq(), 0) << "sessions are not tracked by change_seq";
+}
+
+TYPED_TEST(StoreContract, LongSessionsKeepTheirOrderAcrossReopen) {
+  // More messages than one INSERT takes, and a remainder.
+  std::vector<ChatMessage> many;
+  for (int i = 0; i < 150; ++i) many.push_back({i % 2 ? "assistant" : "user", "message " + std::to_string(i)});
+  const ChatSession a = MakeSession("long", kT0, many);
+  many.resize(65);
+  const ChatSession b = MakeSession("shorter", kT0 + 1, many);
+  ASSERT_TRUE(this->store()->SaveSession(a).ok());
+  ASSERT_TRUE(this->store()->SaveSession(b).ok());
+  this->env_.Reopen();
+  if (::testing::Test::HasFatalFailure()) return;
+  ASSERT_TRUE(this->store()->Migrate().ok());
+  std::vector<ChatSession> got;
+  ASSERT_TRUE(this->store()->LoadSessions(&got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  ExpectSameSession(got[0], a);
+  ExpectSameSession(got[1], b);
+}
+
 }  // namespace
 }  // namespace sy::gov
