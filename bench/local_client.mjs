@@ -13,7 +13,7 @@
 // alternate within each round (odd rounds gateway first, even rounds direct
 // first). All times are process.hrtime (CLOCK_MONOTONIC, shared by every
 // process of the machine), so worker, gateway and client timestamps compare.
-import {fork} from "node:child_process";
+import {fork, spawn} from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -87,33 +87,52 @@ function cpuSnap(pids) {
     for (const [name, pid] of Object.entries(pids)) if (pid) snap[name] = threadsOf(pid);
     return snap;
 }
-// CPU ms per process between two snaps, plus the worker's threads grouped by name.
-function cpuDelta(a, b) {
+// CPU ms per process between two snaps (all threads), plus each busy thread
+// ("main" = the process's first thread: Node's JS thread; others by tid).
+function cpuDelta(a, b, pids) {
     const out = {};
     for (const name of Object.keys(b)) {
         const before = new Map((a[name] ?? []).map((t) => [t.tid, t]));
         let run = 0, wait = 0;
-        const byComm = {};
+        const threads = [];
         for (const t of b[name]) {
             const p = before.get(t.tid) ?? {run: 0, wait: 0};
             const dr = (t.run - p.run) / 1e6, dw = (t.wait - p.wait) / 1e6;
             run += dr;
             wait += dw;
-            if (dr > 0.05) {
-                const key = t.comm.replace(/\d+$/, "#");
-                byComm[key] ??= {cpu_ms: 0, runq_wait_ms: 0, threads: 0};
-                byComm[key].cpu_ms += dr;
-                byComm[key].runq_wait_ms += dw;
-                byComm[key].threads++;
-            }
+            if (dr > 0.05) threads.push({tid: t.tid === pids[name] ? "main" : t.tid, cpu_ms: r3(dr), runq_wait_ms: r3(dw)});
         }
-        for (const v of Object.values(byComm)) {
-            v.cpu_ms = r3(v.cpu_ms);
-            v.runq_wait_ms = r3(v.runq_wait_ms);
-        }
-        out[name] = {cpu_ms: r3(run), runq_wait_ms: r3(wait), threads: byComm};
+        threads.sort((x, y) => y.cpu_ms - x.cpu_ms);
+        out[name] = {cpu_ms: r3(run), runq_wait_ms: r3(wait), threads};
     }
     return out;
+}
+
+// Waits (up to S.wait_idle seconds) for a second in which the processes that are
+// not this benchmark's use under 15% of one CPU; returns what others used (in
+// CPUs) in the last second looked at.
+function procStatBusy() {
+    const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const ticks = 1e3 / 100; // USER_HZ is 100 on Linux: 10 ms per tick
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * ticks; // user nice system irq softirq steal, ms
+}
+function ownCpuMs(pids) {
+    let ms = 0;
+    for (const pid of Object.values(pids)) if (pid) for (const t of threadsOf(pid)) ms += t.run / 1e6;
+    return ms;
+}
+async function waitIdle(pids) {
+    const limit = (S.wait_idle ?? 0) * 1000;
+    if (limit <= 0) return null;
+    const t0 = now();
+    let others = null;
+    while (now() - t0 < limit) {
+        const b0 = procStatBusy(), o0 = ownCpuMs(pids), w0 = now();
+        await sleep(1000);
+        others = Math.max(0, (procStatBusy() - b0) - (ownCpuMs(pids) - o0)) / (now() - w0);
+        if (others < 0.15) break;
+    }
+    return {others_cpus: r3(others), waited_s: r3((now() - t0) / 1000)};
 }
 
 // The engine worker the gateway runs for the model (a child running worker.mjs or the trace wrapper).
@@ -251,6 +270,89 @@ function startDirect() {
     };
 }
 
+// ---------- the raw worker: engine/worker.mjs driven over its fd 3 NDJSON, no gateway ----------
+// The same worker the gateway runs, spawned here with fd 3 a Unix socket pair
+// (libuv makes stdio pipes with socketpair), loaded and asked exactly what the
+// gateway asks (EncodeChat's fields); tokens are counted from its events.
+function startRawWorker() {
+    const child = spawn(process.execPath, ["--no-warnings", path.join(HERE, "..", "engine", "worker.mjs")],
+        {stdio: ["ignore", "ignore", "pipe", "pipe"]});
+    const io = child.stdio[3];
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+        stderr = (stderr + d).slice(-4000);
+    });
+    const waiting = new Map(); // id -> handler(ev, t)
+    let onReady = null;
+    let buf = "";
+    io.on("data", (d) => {
+        const t = now();
+        buf += d;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            const ev = JSON.parse(line);
+            if (ev.ev === "ready" || ev.ev === "load_failed") onReady?.(ev);
+            else if (ev.id != null) waiting.get(ev.id)?.(ev, t);
+        }
+    });
+    let nextId = 1;
+    return {
+        pid: child.pid,
+        load() {
+            return new Promise((resolve, reject) => {
+                onReady = (ev) => (ev.ev === "ready" ? resolve(ev) : reject(new Error(`raw worker: ${ev.message}\n${stderr}`)));
+                child.once("exit", (code) => reject(new Error(`raw worker exited (${code}): ${stderr}`)));
+                io.write(JSON.stringify({op: "load", model_path: S.model, context_size: S.context, parallel: S.parallel,
+                    threads: S.threads, device: "cpu", embedding: false}) + "\n");
+            });
+        },
+        chat(maxTokens, keepTimes) {
+            const id = nextId++;
+            const t0 = now();
+            return new Promise((resolve, reject) => {
+                let first = null, last = null, events = 0;
+                const times = keepTimes ? [] : null;
+                waiting.set(id, (ev, t) => {
+                    if (ev.ev === "text") {
+                        first ??= t;
+                        last = t;
+                        events++;
+                        times?.push(t);
+                    } else if (ev.ev === "done") {
+                        waiting.delete(id);
+                        resolve({t0, first, last: last ?? t, end: t, events, times, tokens: ev.completion_tokens,
+                            prompt_tokens: ev.prompt_tokens, cached_tokens: ev.cached_tokens, finish: ev.finish});
+                    } else if (ev.ev === "error") {
+                        waiting.delete(id);
+                        reject(new Error(`raw worker: ${ev.code}: ${ev.message}`));
+                    }
+                });
+                io.write(JSON.stringify({op: "chat", id, system: SYSTEM, messages: [{role: "user", text: PROMPT}],
+                    max_tokens: maxTokens, ...SAMPLING}) + "\n");
+            });
+        },
+        async stop() {
+            io.end();
+            await new Promise((r) => (child.exitCode != null ? r() : child.once("exit", r)));
+        }
+    };
+}
+
+async function rawThroughput(raw, streams, maxTokens, keepTimes = false) {
+    const t0 = now();
+    const runs = await Promise.all(Array.from({length: streams}, () => raw.chat(maxTokens, keepTimes)));
+    const last = Math.max(...runs.map((r) => r.last));
+    const tokens = runs.reduce((a, r) => a + r.tokens, 0);
+    return {
+        t0, wall_ms: last - t0, tokens, tok_s: tokens / ((last - t0) / 1000),
+        streams: runs.map((r) => ({tokens: r.tokens, ttft_ms: r.first - r.t0, last_ms: r.last - t0, end_ms: r.end - t0,
+            text_events: r.events, finish: r.finish, prompt_tokens: r.prompt_tokens, cached_tokens: r.cached_tokens,
+            times: r.times}))
+    };
+}
+
 // ---------- measurements ----------
 const messages = () => [{role: "system", content: SYSTEM}, {role: "user", content: PROMPT}];
 
@@ -315,7 +417,7 @@ const strip = (r) => ({...r, streams: r.streams.map(({times, ...s}) => s)});
 async function withCpu(pids, fn) {
     const a = cpuSnap(pids);
     const result = await fn();
-    result.cpu = cpuDelta(a, cpuSnap(pids));
+    result.cpu = cpuDelta(a, cpuSnap(pids), pids);
     return result;
 }
 
@@ -342,20 +444,30 @@ async function measure() {
     const t = now();
     await openaiChat(messages(), 4, false);
     say(`gateway: first request (model load included) ${(now() - t).toFixed(0)} ms`);
-    const pids = {gateway: S.gateway_pid, worker: workerPid(S.gateway_pid), client: process.pid, direct: direct.pid};
+    let raw = null;
+    if (S.raw_worker) {
+        raw = startRawWorker();
+        await raw.load();
+    }
+    const pids = {gateway: S.gateway_pid, worker: workerPid(S.gateway_pid), client: process.pid, direct: direct.pid,
+        raw: raw?.pid};
     if (!pids.worker) say("warning: the gateway's engine worker process was not found; its CPU is not accounted");
 
-    // Warm-up: both sides, both shapes, short.
+    // Warm-up: every side, both shapes, short.
     for (const streams of [1, S.parallel]) {
         await gwThroughput(streams, 32);
         await directThroughput(direct, streams, 32);
+        if (raw) await rawThroughput(raw, streams, 32);
     }
 
     const rounds = [];
     const runTag = Date.now().toString(36);
     for (let round = 1; round <= S.rounds; round++) {
-        const gwFirst = round % 2 === 1;
-        const r = {round, order: gwFirst ? "gateway,direct" : "direct,gateway", load_avg: os.loadavg()[0]};
+        // Order: gateway and direct swap every round; the raw worker moves around them.
+        const order = round % 2 === 1 ? ["gateway", "direct"] : ["direct", "gateway"];
+        if (raw) order.splice((round - 1) % 3, 0, "raw");
+        const idle = await waitIdle(pids);
+        const r = {round, order: order.join(","), load_avg: os.loadavg()[0], idle};
         const sides = {
             gateway: async () => {
                 r.gw1 = strip(await withCpu(pids, () => gwThroughput(1, S.tokens)));
@@ -364,12 +476,17 @@ async function measure() {
             direct: async () => {
                 r.d1 = strip(await withCpu(pids, () => directThroughput(direct, 1, S.tokens)));
                 r.d4 = strip(await withCpu(pids, () => directThroughput(direct, S.parallel, S.tokens)));
+            },
+            raw: async () => {
+                r.w1 = strip(await withCpu(pids, () => rawThroughput(raw, 1, S.tokens)));
+                r.w4 = strip(await withCpu(pids, () => rawThroughput(raw, S.parallel, S.tokens)));
             }
         };
-        for (const side of gwFirst ? ["gateway", "direct"] : ["direct", "gateway"]) await sides[side]();
-        say(`round ${round} (${r.order}, load ${r.load_avg.toFixed(1)}): ` +
+        for (const side of order) await sides[side]();
+        say(`round ${round} (${r.order}, load ${r.load_avg.toFixed(1)}${idle ? `, others ${idle.others_cpus} CPU after ${idle.waited_s} s` : ""}): ` +
             `1 stream ${r.gw1.tok_s.toFixed(1)} vs ${r.d1.tok_s.toFixed(1)} tok/s (${(r.gw1.tok_s / r.d1.tok_s).toFixed(3)}x), ` +
-            `${S.parallel} streams ${r.gw4.tok_s.toFixed(1)} vs ${r.d4.tok_s.toFixed(1)} tok/s (${(r.gw4.tok_s / r.d4.tok_s).toFixed(3)}x)`);
+            `${S.parallel} streams ${r.gw4.tok_s.toFixed(1)} vs ${r.d4.tok_s.toFixed(1)} tok/s (${(r.gw4.tok_s / r.d4.tok_s).toFixed(3)}x)` +
+            (raw ? `; raw worker ${r.w1.tok_s.toFixed(1)}, ${r.w4.tok_s.toFixed(1)} tok/s` : ""));
         // Sessions: OpenAI API, LLM-service API, direct; order rotated per round.
         const sessionSides = {
             openai: async () => {
@@ -386,15 +503,16 @@ async function measure() {
                 r.s_direct = await directSession(direct, `${runTag}-${round}-d`);
             }
         };
-        const order = ["openai", "llmservice", "direct"];
-        for (let i = 0; i < (round - 1) % 3; i++) order.push(order.shift());
-        for (const side of order) await sessionSides[side]();
+        const sessionOrder = ["openai", "llmservice", "direct"];
+        for (let i = 0; i < (round - 1) % 3; i++) sessionOrder.push(sessionOrder.shift());
+        for (const side of sessionOrder) await sessionSides[side]();
         const ratio = (s) => (s?.turns ? s.turns.at(-1).ttft_ms / s.turns[0].ttft_ms : null);
-        say(`round ${round} sessions (${order.join(",")}): TTFT turn ${S.turns}/turn 1: openai ${ratio(r.s_openai)?.toFixed(2)}, ` +
+        say(`round ${round} sessions (${sessionOrder.join(",")}): TTFT turn ${S.turns}/turn 1: openai ${ratio(r.s_openai)?.toFixed(2)}, ` +
             `llmservice ${r.s_llmservice?.error ? "error" : ratio(r.s_llmservice)?.toFixed(2)}, direct ${ratio(r.s_direct)?.toFixed(2)}`);
         rounds.push(r);
     }
     await direct.stop();
+    await raw?.stop();
     const results = loadResults() ?? {};
     Object.assign(results, {
         when: new Date().toISOString(), settings: {...S, sampling: SAMPLING, system: SYSTEM, prompt: PROMPT},
@@ -489,7 +607,7 @@ async function trace() {
     const out = [];
     for (let round = 1; round <= S.trace_rounds; round++) {
         for (const streams of [1, S.parallel]) {
-            const r = {round, streams};
+            const r = {round, streams, idle: await waitIdle(pids)};
             const gw = async () => {
                 await dumpWorkerTrace(wpid); // clears the wrapper's buffer
                 const run = await withCpu(pids, () => gwThroughput(streams, S.tokens, true));
@@ -556,15 +674,27 @@ function report() {
     lines.push("");
     lines.push("Throughput (tok/s = generated tokens / time from sending to the last token; medians over rounds,");
     lines.push("ratio = median of the per-round ratios; target >= 0.95x)");
-    lines.push(`  ${pad("streams", 9)}${lpad("Switchyard", 12)}${lpad("direct", 10)}${lpad("ratio", 8)}   per round`);
+    const hasRaw = R.rounds.every((r) => r.w1);
+    lines.push(`  ${pad("streams", 9)}${lpad("Switchyard", 12)}${lpad("direct", 10)}${lpad("ratio", 8)}   per round` +
+        (hasRaw ? "            raw worker (NDJSON, no gateway): tok/s, /direct, Switchyard/it" : ""));
     const tp = {};
-    for (const [label, gk, dk] of [["1", "gw1", "d1"], [String(s.parallel), "gw4", "d4"]]) {
+    for (const [label, gk, dk, wk] of [["1", "gw1", "d1", "w1"], [String(s.parallel), "gw4", "d4", "w4"]]) {
         const gw = median(R.rounds.map((r) => r[gk].tok_s));
         const d = median(R.rounds.map((r) => r[dk].tok_s));
         const ratios = R.rounds.map((r) => r[gk].tok_s / r[dk].tok_s);
         tp[label] = {gateway_tok_s: gw, direct_tok_s: d, ratio: median(ratios), ratios};
-        lines.push(`  ${pad(label, 9)}${lpad(f(gw), 12)}${lpad(f(d), 10)}${lpad(f(median(ratios), 3) + "x", 8)}   ` +
-            `${ratios.map((x) => x.toFixed(3)).join(" ")} ${median(ratios) >= 0.95 ? "PASS" : "MISS"}`);
+        let line = `  ${pad(label, 9)}${lpad(f(gw), 12)}${lpad(f(d), 10)}${lpad(f(median(ratios), 3) + "x", 8)}   ` +
+            `${pad(ratios.map((x) => x.toFixed(3)).join(" ") + (median(ratios) >= 0.95 ? " PASS" : " MISS"), 22)}`;
+        if (hasRaw) {
+            const w = median(R.rounds.map((r) => r[wk].tok_s));
+            const wd = median(R.rounds.map((r) => r[wk].tok_s / r[dk].tok_s));
+            const gwW = median(R.rounds.map((r) => r[gk].tok_s / r[wk].tok_s));
+            tp[label].raw_worker_tok_s = w;
+            tp[label].raw_worker_over_direct = wd;
+            tp[label].gateway_over_raw_worker = gwW;
+            line += ` ${f(w)}, ${f(wd, 3)}x, ${f(gwW, 3)}x`;
+        }
+        lines.push(line);
     }
     const tokCheck = R.rounds.map((r) => [r.gw1, r.gw4, r.d1, r.d4].map((x) => x.tokens).join("/")).join(" ");
     lines.push(`  generated tokens per measurement (gw1/gw${s.parallel}/d1/d${s.parallel}): ${tokCheck}`);
@@ -573,9 +703,20 @@ function report() {
     // CPU per generated token, by process
     const cpuPerTok = (key, proc) => median(R.rounds.map((r) => (r[key].cpu?.[proc]?.cpu_ms ?? NaN) / r[key].tokens * 1000));
     lines.push(`  CPU µs per generated token (1 stream): gateway ${f(cpuPerTok("gw1", "gateway"))}, worker ${f(cpuPerTok("gw1", "worker"))}, ` +
-        `client ${f(cpuPerTok("gw1", "client"))} | direct ${f(cpuPerTok("d1", "direct"))}`);
+        `client ${f(cpuPerTok("gw1", "client"))} | direct ${f(cpuPerTok("d1", "direct"))}` +
+        (hasRaw ? ` | raw worker ${f(cpuPerTok("w1", "raw"))}` : ""));
     lines.push(`  CPU µs per generated token (${s.parallel} streams): gateway ${f(cpuPerTok("gw4", "gateway"))}, worker ${f(cpuPerTok("gw4", "worker"))}, ` +
-        `client ${f(cpuPerTok("gw4", "client"))} | direct ${f(cpuPerTok("d4", "direct"))}`);
+        `client ${f(cpuPerTok("gw4", "client"))} | direct ${f(cpuPerTok("d4", "direct"))}` +
+        (hasRaw ? ` | raw worker ${f(cpuPerTok("w4", "raw"))}` : ""));
+    const thr = (key, proc, main) => median(R.rounds.map((r) => (r[key].cpu?.[proc]?.threads ?? [])
+        .filter((t) => (t.tid === "main") === main).reduce((a, t) => a + t.cpu_ms, 0) / r[key].tokens * 1000));
+    for (const [label, g, d, w] of [["1 stream", "gw1", "d1", "w1"], [`${s.parallel} streams`, "gw4", "d4", "w4"]]) {
+        lines.push(`  by thread, µs per token (${label}): worker JS thread ${f(thr(g, "worker", true))}, worker other threads ${f(thr(g, "worker", false))} | ` +
+            `direct JS thread ${f(thr(d, "direct", true))}, direct other threads ${f(thr(d, "direct", false))}` +
+            (hasRaw ? ` | raw worker JS thread ${f(thr(w, "raw", true))}, other threads ${f(thr(w, "raw", false))}` : ""));
+    }
+    const idles = R.rounds.map((r) => r.idle?.others_cpus).filter((x) => x != null);
+    if (idles.length) lines.push(`  other processes' CPU use just before each round (CPUs): ${idles.join(", ")}`);
     lines.push("");
     lines.push(`Sessions: TTFT (ms) per turn, ${s.session_tokens} tokens per answer, median over rounds; target turn ${s.turns}/turn 1 <= 1.2x`);
     const sess = {};

@@ -495,7 +495,7 @@ void CheckProviders(Checker& c, std::vector<ProviderConfig>* providers) {
     if (p.name.empty()) p.name = p.id;  // default display name
     const std::string at = JoinIndex("providers", i);
     if (p.type != "local" && p.base_url.empty() && !c.HasProblemAt(JoinKey(at, "base_url"))) {
-      c.Add(JoinKey(at, "base_url"), "is required (the upstream's address, e.g. https://api.openai.com/v1)");
+      c.Add(JoinKey(at, "base_url"), "is required");
     }
     if (p.type == "local" && p.local.engine == "command" && p.local.command.find("{port}") == std::string::npos) {
       c.Add(JoinKey(at, "command"), "engine: command needs a command with {port} (and usually {model}), e.g. "

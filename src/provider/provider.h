@@ -45,7 +45,7 @@ struct ProviderCall {
   HeaderList forward_headers;
   // A chat session the request continues (the Rust seed's session-id):
   // a local engine keeps its cache warm for it. "" = none.
-  std::string session;
+  std::string session = {};
 };
 
 struct ProviderOutcome {

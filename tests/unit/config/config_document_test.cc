@@ -184,6 +184,21 @@ void ExpectSameConfig(const Config& a, const Config& b) {
       EXPECT_EQ(x.keys[k].weight, y.keys[k].weight) << i << "/" << k;
     }
     EXPECT_EQ(x.headers, y.headers) << i;
+    const LocalConfig &lx = x.local, &ly = y.local;
+    EXPECT_EQ(lx.models_dir, ly.models_dir) << i;
+    EXPECT_EQ(lx.keep_alive_ms, ly.keep_alive_ms) << i;
+    EXPECT_EQ(lx.keep_alive_forever, ly.keep_alive_forever) << i;
+    EXPECT_EQ(lx.max_loaded, ly.max_loaded) << i;
+    EXPECT_EQ(lx.parallel, ly.parallel) << i;
+    EXPECT_EQ(lx.max_queue, ly.max_queue) << i;
+    EXPECT_EQ(lx.context_size, ly.context_size) << i;
+    EXPECT_EQ(lx.threads, ly.threads) << i;
+    EXPECT_EQ(lx.device, ly.device) << i;
+    EXPECT_EQ(lx.load_timeout_s, ly.load_timeout_s) << i;
+    EXPECT_EQ(lx.engine, ly.engine) << i;
+    EXPECT_EQ(lx.command, ly.command) << i;
+    EXPECT_EQ(lx.node, ly.node) << i;
+    EXPECT_EQ(lx.worker, ly.worker) << i;
     EXPECT_EQ(x.timeout_s, y.timeout_s) << i;
     EXPECT_EQ(x.connect_timeout_s, y.connect_timeout_s) << i;
     EXPECT_EQ(x.ca_file, y.ca_file) << i;
@@ -254,6 +269,22 @@ TEST(ConfigDocumentJsonTest, TheShippedFullExampleRoundTrips) {
                      {"ANTHROPIC_API_KEY", "an"},   {"GEMINI_API_KEY", "g"}};
   const Config original = MustLoad(text.str(), vars);
   ExpectSameConfig(original, MustLoad(ConfigToJson(original, false), {}));
+}
+
+TEST(ConfigDocumentJsonTest, LocalProvidersRoundTrip) {
+  const Config original = MustLoad(R"(server: {auth: none}
+limits: {ip_rpm: 7}
+providers:
+  - {id: a, type: local, models_dir: /m, keep_alive: 90s, max_loaded: 3, parallel: 2, max_queue: 9,
+     context_size: 1024, threads: 1, device: cpu, load_timeout_s: 5, engine: command,
+     command: "srv --port {port}", node: /n, worker: /w}
+  - {id: b, type: local, keep_alive: -1}
+)", {});
+  const Config again = MustLoad(ConfigToJson(original, false), {});
+  ExpectSameConfig(original, again);
+  EXPECT_EQ(again.limits.ip_rpm, 7u);
+  EXPECT_TRUE(again.providers[1].local.keep_alive_forever);
+  EXPECT_EQ(again.providers[0].local.keep_alive_ms, 90000u);
 }
 
 TEST(ConfigDocumentJsonTest, DefaultsRoundTripAndUnsetPartsAreLeftOut) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <map>
 
 #include "config/config.h"
@@ -78,32 +79,46 @@ TEST_F(ConfigFileTest, ErrorsInAFileHaveKeyPaths) {
   EXPECT_EQ(r.errors[0].path, "server.threads");
 }
 
-TEST(ExampleFilesTest, QuickStartExampleNeedsNoEnvironmentAndNoProvider) {
+// The quick start serves local models offline: no variable, no key, no network.
+TEST(ExampleFilesTest, QuickStartExampleNeedsNoEnvironmentAndServesLocalModels) {
   LoadResult r = LoadConfigFile((ExamplesDir() / "switchyard.yaml").string(), FakeEnv({}));
   ASSERT_TRUE(r.config) << Describe(r);
   EXPECT_EQ(r.config->server.auth, AuthMode::kNone);
   EXPECT_EQ(r.config->server.listen, "127.0.0.1:8080");
-  EXPECT_TRUE(r.config->providers.empty());
+  ASSERT_EQ(r.config->providers.size(), 1u);
+  EXPECT_EQ(r.config->providers[0].type, "local");
+  EXPECT_EQ(r.config->providers[0].local.models_dir, "../models");
+  EXPECT_EQ(r.config->limits.ip_rpm, 60u);
   EXPECT_TRUE(r.config->models.empty());
 }
 
-// The quick-start file's commented-out provider, uncommented as its comments
-// tell the reader to, must be a valid config.
+// The quick-start file's commented-out OpenAI provider, uncommented as its
+// comments tell the reader to (the lines that are YAML once "# " goes), must
+// be a valid config.
 TEST(ExampleFilesTest, QuickStartProviderLinesWorkWhenUncommented) {
   std::ifstream in(ExamplesDir() / "switchyard.yaml");
+  const std::regex yaml_line(R"(^\s*(- )?[a-z_]+:( .*)?$)");
   std::string text, line;
   bool in_block = false;
+  int uncommented = 0;
   while (std::getline(in, line)) {
-    in_block = in_block || line == "# providers:";
-    if (in_block && line.rfind("# ", 0) == 0) line = line.substr(2);
-    if (in_block && line == "#") line.clear();
+    in_block = in_block || line.find("# To add OpenAI") != std::string::npos;
+    const size_t hash = line.find("# ");
+    if (in_block && hash != std::string::npos && line.find_first_not_of(' ') == hash) {
+      std::string open = line.substr(0, hash) + line.substr(hash + 2);
+      if (std::regex_match(open, yaml_line)) {
+        line = open;
+        ++uncommented;
+      }
+    }
     text += line + "\n";
   }
-  ASSERT_TRUE(in_block) << "no \"# providers:\" line in the quick-start example";
+  ASSERT_TRUE(in_block) << "no \"# To add OpenAI\" line in the quick-start example";
+  EXPECT_EQ(uncommented, 9) << text;
   LoadResult r = LoadConfigString(text, FakeEnv({{"OPENAI_API_KEY", "sk-test"}}));
   ASSERT_TRUE(r.config) << Describe(r) << text;
-  ASSERT_EQ(r.config->providers.size(), 1u);
-  EXPECT_EQ(r.config->providers[0].keys[0].value, "sk-test");
+  ASSERT_EQ(r.config->providers.size(), 2u);
+  EXPECT_EQ(r.config->providers[1].keys[0].value, "sk-test");
   ASSERT_EQ(r.config->models.size(), 1u);
   EXPECT_EQ(r.config->models[0].provider, "openai");
 }

@@ -767,5 +767,82 @@ TEST(ConfigTest, OddDocumentsNeverThrow) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// type: local
+
+TEST(LocalConfigTest, EveryKeyIsRead) {
+  LoadResult r = Load(std::string(kAuthNone) + R"(
+providers:
+  - id: here
+    type: local
+    models_dir: /srv/models
+    keep_alive: 90s
+    max_loaded: 3
+    parallel: 8
+    max_queue: 5
+    context_size: 2048
+    threads: 2
+    device: cuda
+    load_timeout_s: 30
+    engine: command
+    command: "llama-server -m {model} --port {port}"
+    node: /opt/node/bin/node
+    worker: /opt/sy/worker.mjs
+limits: {ip_rpm: 60}
+)");
+  ASSERT_TRUE(r.config) << Describe(r);
+  const LocalConfig& l = r.config->providers[0].local;
+  EXPECT_EQ(r.config->providers[0].base_url, "");
+  EXPECT_EQ(l.models_dir, "/srv/models");
+  EXPECT_EQ(l.keep_alive_ms, 90000u);
+  EXPECT_FALSE(l.keep_alive_forever);
+  EXPECT_EQ(l.max_loaded, 3u);
+  EXPECT_EQ(l.parallel, 8u);
+  EXPECT_EQ(l.max_queue, 5u);
+  EXPECT_EQ(l.context_size, 2048u);
+  EXPECT_EQ(l.threads, 2u);
+  EXPECT_EQ(l.device, "cuda");
+  EXPECT_EQ(l.load_timeout_s, 30u);
+  EXPECT_EQ(l.engine, "command");
+  EXPECT_EQ(l.command, "llama-server -m {model} --port {port}");
+  EXPECT_EQ(l.node, "/opt/node/bin/node");
+  EXPECT_EQ(l.worker, "/opt/sy/worker.mjs");
+  EXPECT_EQ(r.config->limits.ip_rpm, 60u);
+}
+
+TEST(LocalConfigTest, KeepAliveForms) {
+  const std::pair<const char*, uint64_t> ok[] = {{"0", 0}, {"45", 45000}, {"500ms", 500}, {"5m", 300000},
+                                                 {"2h", 7200000}, {"30s", 30000}};
+  for (const auto& [text, ms] : ok) {
+    LoadResult r = Load(std::string(kAuthNone) + "providers: [{id: l, type: local, keep_alive: '" + text + "'}]\n");
+    ASSERT_TRUE(r.config) << text << Describe(r);
+    EXPECT_EQ(r.config->providers[0].local.keep_alive_ms, ms) << text;
+    EXPECT_FALSE(r.config->providers[0].local.keep_alive_forever);
+  }
+  LoadResult forever = Load(std::string(kAuthNone) + "providers: [{id: l, type: local, keep_alive: -1}]\n");
+  ASSERT_TRUE(forever.config) << Describe(forever);
+  EXPECT_TRUE(forever.config->providers[0].local.keep_alive_forever);
+  for (const char* bad : {"5x", "m", "-2", "1.5m", "9999999999"}) {
+    LoadResult r = Load(std::string(kAuthNone) + "providers: [{id: l, type: local, keep_alive: '" + bad + "'}]\n");
+    EXPECT_FALSE(r.config) << bad;
+    EXPECT_NE(ErrorAt(r, "providers[0].keep_alive").find("duration"), std::string::npos) << bad;
+  }
+}
+
+TEST(LocalConfigTest, ChoicesAndRequiredPartsAreChecked) {
+  LoadResult r = Load(std::string(kAuthNone) + R"(
+providers:
+  - {id: a, type: local, device: tpu}
+  - {id: b, type: local, engine: command, command: "llama-server -m {model}"}
+  - {id: c, type: local, parallel: 0}
+  - {id: d, type: openai}
+)");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(ErrorAt(r, "providers[0].device"), "must be one of auto | cpu | cuda | vulkan, got \"tpu\"");
+  EXPECT_NE(ErrorAt(r, "providers[1].command").find("{port}"), std::string::npos);
+  EXPECT_FALSE(ErrorAt(r, "providers[2].parallel").empty());
+  EXPECT_EQ(ErrorAt(r, "providers[3].base_url"), "is required");
+}
+
 }  // namespace
 }  // namespace sy::config

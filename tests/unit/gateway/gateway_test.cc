@@ -160,7 +160,7 @@ TEST(Gateway, HealthReadinessRootAndModels) {
   EXPECT_NE(h.sink.body.find(R"("connections":{"open":0,"max":10000,"rejected_total":0})"), std::string::npos);
   Harness r;
   r.Call("GET", "/readiness", "", "");
-  EXPECT_EQ(r.sink.body, R"({"status":"ready"})");
+  EXPECT_EQ(r.sink.body.rfind(R"({"status":"ready","models_available":1,"timestamp":")", 0), 0u) << r.sink.body;
   r.gateway.BeginDrain();
   testing::RecordingSink drained;
   r.sink = drained;

@@ -77,6 +77,8 @@ struct Call {
   Cancellation cancel;  // its worker's thread only
   // Set: after sending, the client leaves without reading once this holds.
   std::function<bool()> leave_when;
+  // Set: once the request ended, its lease is kept until this holds.
+  std::function<bool()> release_when;
 
   // Written on the worker thread before `done` is set; read after.
   std::optional<GatewayError> error;  // Acquire's, or the engine's error event
@@ -160,6 +162,14 @@ asio::awaitable<void> Drive(ModelHost* host, std::shared_ptr<Call> c, Order* ord
           break;
       }
       if (ended) break;
+    }
+  }
+  if (c->release_when) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (!c->release_when() && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(2ms);
+      co_await timer.async_wait(asio::use_awaitable);
     }
   }
   lease.reset();  // the sequence is given back before the test hears of the end
@@ -661,22 +671,35 @@ TEST_F(ModelHostTest, ClientLeavingAsItsAnswerEndsFreesTheSequence) {
 }
 
 TEST_F(ModelHostTest, DestroyingTheHostEndsRequestsInFlight) {
-  config_.parallel = 1;
+  config_.parallel = 2;
+  config_.max_queue = 2;
   StartHost();
   FakeEngineScript script;
   script.hold_after_tokens = 1;
   fake_->SetScript(script);
   fake_->Hold();
   auto r0 = Begin("alpha", 0, 5);
-  ASSERT_TRUE(Eventually([&] { return r0->pieces >= 1; }));
-  auto r1 = Begin("alpha", 1);
+  // r1 keeps its lease until the host is gone: its release must not reach into it.
+  std::atomic<bool> host_gone{false};
+  auto r1 = std::make_shared<Call>();
+  r1->model = "alpha";
+  r1->max_tokens = 5;
+  r1->io = &workers_->io(1);
+  r1->release_when = [&host_gone] { return host_gone.load(); };
+  asio::co_spawn(*r1->io, Drive(host_.get(), r1, nullptr), asio::detached);
+  ASSERT_TRUE(Eventually([&] { return r0->pieces >= 1 && r1->pieces >= 1; }));
+  auto r2 = Begin("alpha", 2);
   ASSERT_TRUE(Queued("alpha", 1));
   host_.reset();
-  ASSERT_TRUE(Ends(*r0));
-  EXPECT_TRUE(r0->gone);
-  ASSERT_TRUE(Ends(*r1));
-  ASSERT_TRUE(r1->error);
-  EXPECT_EQ(r1->error->code, ErrorCode::kShuttingDown);
+  host_gone = true;
+  for (auto* c : {r0.get(), r1.get()}) {
+    ASSERT_TRUE(Ends(*c));
+    EXPECT_TRUE(c->gone);
+    EXPECT_EQ(c->pieces, 1);
+  }
+  ASSERT_TRUE(Ends(*r2));
+  ASSERT_TRUE(r2->error);
+  EXPECT_EQ(r2->error->code, ErrorCode::kShuttingDown);
   EXPECT_EQ(fake_->Stats().live, 0);
 }
 
