@@ -42,7 +42,11 @@
 #                        gateway's cost from the worker protocol's
 #   --gateway-threads G  the gateway's server.threads (default 0 = one per core)
 #   --nice N             run the gateway, its worker and both measuring
-#                        processes at this nice level (default -10 as root, else 0)
+#                        processes at this nice level (default -20 as root, else 0)
+#   --rt                 run those processes SCHED_FIFO (chrt -f 10, root only)
+#                        instead of niced: on a machine busy with other work
+#                        (compiles) this takes the noise out of the comparison;
+#                        the other work gets what is left meanwhile
 #   --note TEXT          a label printed with the results
 #   --keep-tmp           keep the temp dir (config, gateway log, model)
 # Environment: SWITCHYARD_BIN (default build/switchyard), TINY_GGUF_BIN
@@ -57,7 +61,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODEL= TOKENS=256 ROUNDS=3 THREADS=1 CONTEXT=4096 PARALLEL=4 TURNS=10 SESSION_TOKENS=64 TRACE_ROUNDS=2
-GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1
+GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0
 while [ $# -gt 0 ]; do
   case $1 in
     --model) MODEL=$2; shift ;;
@@ -72,6 +76,7 @@ while [ $# -gt 0 ]; do
     --gateway-threads) GW_THREADS=$2; shift ;;
     --wait-idle) WAIT_IDLE=$2; shift ;;
     --no-raw-worker) RAW_WORKER=0 ;;
+    --rt) RT=1 ;;
     --nice) NICE=$2; shift ;;
     --note) NOTE=$2; shift ;;
     --keep-tmp) KEEP_TMP=1 ;;
@@ -87,7 +92,15 @@ for v in TOKENS ROUNDS THREADS CONTEXT PARALLEL TURNS SESSION_TOKENS; do
   [ "${!v}" -gt 0 ] || { echo "local.sh: $v must be > 0" >&2; exit 2; }
 done
 if [ -z "$NICE" ]; then
-  if [ "$(id -u)" = 0 ]; then NICE=-10; else NICE=0; fi
+  if [ "$(id -u)" = 0 ]; then NICE=-20; else NICE=0; fi
+fi
+# How the benchmark's processes are started (the gateway's worker and the
+# direct process inherit it).
+if [ "$RT" = 1 ]; then
+  command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null || { echo "local.sh: --rt needs chrt and root" >&2; exit 1; }
+  PRIO=(chrt -f 10) PRIO_TEXT="SCHED_FIFO 10"
+else
+  PRIO=(nice -n "$NICE") PRIO_TEXT="nice $NICE"
 fi
 
 SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
@@ -195,7 +208,7 @@ providers:
     worker: $worker
 EOF
   : >"$TMP/gateway.log"
-  SY_BENCH_TRACE=$TMP/trace.txt nice -n "$NICE" "$SWITCHYARD_BIN" serve --config "$cfg" >"$TMP/gateway.log" 2>&1 &
+  SY_BENCH_TRACE=$TMP/trace.txt "${PRIO[@]}" "$SWITCHYARD_BIN" serve --config "$cfg" >"$TMP/gateway.log" 2>&1 &
   GW_PID=$!
   local port=
   for _ in $(seq 1 200); do
@@ -215,22 +228,22 @@ EOF
 mkdir -p "$ROOT/bench/results"
 OUT=$ROOT/bench/results/local-$(date -u +%Y%m%dT%H%M%SZ).json
 settings() {
-  "$NODE" -e 'const [o,n,m,t,c,p,tk,r,tu,st,out,pid,tf,tr,note,gt,wi,rw]=process.argv.slice(1);
+  "$NODE" -e 'const [o,n,m,t,c,p,tk,r,tu,st,out,pid,tf,tr,note,gt,wi,rw,prio]=process.argv.slice(1);
     process.stdout.write(JSON.stringify({origin:o,model_name:n,model:m,threads:+t,context:+c,parallel:+p,tokens:+tk,
       rounds:+r,turns:+tu,session_tokens:+st,out,gateway_pid:+pid,trace_file:tf,trace_rounds:+tr,note,gateway_threads:+gt,
-      wait_idle:+wi,raw_worker:rw==="1"}))' \
+      wait_idle:+wi,raw_worker:rw==="1",priority:prio}))' \
     "$ORIGIN" bench "$MODEL" "$THREADS" "$CONTEXT" "$PARALLEL" "$TOKENS" "$ROUNDS" "$TURNS" "$SESSION_TOKENS" \
-    "$OUT" "$GW_PID" "$TMP/trace.txt" "$TRACE_ROUNDS" "$NOTE" "$GW_THREADS" "$WAIT_IDLE" "$RAW_WORKER"
+    "$OUT" "$GW_PID" "$TMP/trace.txt" "$TRACE_ROUNDS" "$NOTE" "$GW_THREADS" "$WAIT_IDLE" "$RAW_WORKER" "$PRIO_TEXT"
 }
 client() {
-  if ! nice -n "$NICE" "$NODE" "$ROOT/bench/local_client.mjs" "$1" "$(settings)"; then
+  if ! "${PRIO[@]}" "$NODE" "$ROOT/bench/local_client.mjs" "$1" "$(settings)"; then
     echo "local.sh: $1 failed; the gateway's log:" >&2
     tail -30 "$TMP/gateway.log" >&2
     exit 1
   fi
 }
 
-echo "local.sh: $(basename "$MODEL") ($(du -h "$MODEL" | cut -f1)), $TOKENS tokens, $ROUNDS rounds, threads $THREADS, context $CONTEXT x $PARALLEL, Node $("$NODE" --version), nice $NICE" >&2
+echo "local.sh: $(basename "$MODEL") ($(du -h "$MODEL" | cut -f1)), $TOKENS tokens, $ROUNDS rounds, threads $THREADS, context $CONTEXT x $PARALLEL, Node $("$NODE" --version), $PRIO_TEXT" >&2
 start_gateway "$ROOT/engine/worker.mjs"
 client measure
 stop_gateway

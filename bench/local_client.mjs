@@ -668,7 +668,7 @@ function report() {
     const s = R.settings;
     const lines = [];
     lines.push(`Local model benchmark: ${path.basename(s.model)}, ${s.tokens} tokens/request, ${s.rounds} rounds, ` +
-        `threads ${s.threads}, context ${s.context} x ${s.parallel} sequences, CPU${s.note ? `, ${s.note}` : ""}`);
+        `threads ${s.threads}, context ${s.context} x ${s.parallel} sequences, CPU, ${s.priority}${s.note ? `, ${s.note}` : ""}`);
     lines.push(`(${R.machine.cpus} CPUs, ${R.machine.cpu_model}, Node ${R.machine.node}; load average during rounds: ` +
         `${R.rounds.map((r) => r.load_avg.toFixed(1)).join(", ")})`);
     lines.push("");

@@ -310,7 +310,7 @@ const ops = {
         });
     },
     async embed(req) {
-        if (embedContext == null) throw new RequestError("invalid_request", "the model was not loaded for embeddings");
+        if (embedContext == null) throw new RequestError("invalid_request", "this is a chat model, not an embedding model");
         if (!Array.isArray(req.inputs)) throw new RequestError("invalid_request", "inputs must be an array");
         const vectors = [];
         let promptTokens = 0;

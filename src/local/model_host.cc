@@ -282,7 +282,34 @@ asio::awaitable<ModelHost::Acquired> ModelHost::Acquire(std::string name, Cancel
   auto wake = [box = waiter.grant] { box->WakeHere(); };
   const size_t slot = cancel ? cancel->OnCancel(wake) : static_cast<size_t>(-1);
   std::shared_ptr<HostLife> life = life_;
+  // This frame may be destroyed without resuming: at shutdown the gateway's
+  // workers (their io_contexts) go before the host. Then the waiter must not
+  // stay queued, its mailboxes tied to a dead executor, nor keep a turn it
+  // was given (nothing was sent to the engine for it).
+  struct LeaveIfDropped {
+    ModelHost* host;
+    std::shared_ptr<HostLife> life;
+    std::shared_ptr<ModelState> m;
+    int64_t id;
+    Cancellation* cancel;
+    size_t slot;
+    bool resumed = false;
+    ~LeaveIfDropped() {
+      if (resumed) return;
+      if (cancel) cancel->Clear(slot);  // its handler holds the mailbox
+      std::lock_guard<std::mutex> alive(life->mu);
+      if (!life->alive) return;
+      std::lock_guard<std::mutex> lock(host->mu_);
+      std::erase_if(m->waiters, [&](const Waiter& w) { return w.id == id; });
+      if (m->inflight.erase(id) > 0) {
+        --m->busy;
+        host->Grant(*m);
+        if (m->Idle()) asio::post(host->io_, [host = host, m = m] { host->ArmIdle(m); });
+      }
+    }
+  } leave_if_dropped{this, life, m, waiter.id, cancel, slot};
   std::vector<Turn> got = co_await waiter.grant->Take();
+  leave_if_dropped.resumed = true;
   if (cancel) cancel->Clear(slot);
   // From here on `this` may be gone (destroyed while this request waited).
   std::unique_lock<std::mutex> alive(life->mu);

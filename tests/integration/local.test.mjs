@@ -98,7 +98,7 @@ describe('local models', () => {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-local-'));
-    writeModels(path.join(dir, 'models'), { tiny: [], endless: ['--never-end'] });
+    writeModels(path.join(dir, 'models'), { tiny: [], endless: ['--never-end'], embed: ['--embedding'] });
     gateway = await startGateway(
       localConfig(path.join(dir, 'models'), ['parallel: 2', 'context_size: 512', 'keep_alive: -1']),
       { dir },
@@ -115,7 +115,7 @@ describe('local models', () => {
   it('lists the folder\'s models with their GGUF facts', async () => {
     const list = await openai.models.list();
     const ids = list.data.map((m) => m.id).sort();
-    assert.deepEqual(ids, ['endless', 'tiny']);
+    assert.deepEqual(ids, ['embed', 'endless', 'tiny']);
     const tiny = list.data.find((m) => m.id === 'tiny');
     assert.equal(tiny.owned_by, 'local');
     assert.equal(tiny.context_length, 4096);
@@ -134,13 +134,37 @@ describe('local models', () => {
 
     // The LLM service's shapes beside OpenAI's on the paths without /v1.
     const models = await (await fetch(`${gateway.origin}/models`)).json();
-    assert.deepEqual([...models.models].sort(), ['endless', 'tiny']);
+    assert.deepEqual([...models.models].sort(), ['embed', 'endless', 'tiny']);
     assert.equal(models.object, 'list');
     const one = await (await fetch(`${gateway.origin}/models/tiny`)).json();
     assert.equal(one.id, 'tiny');
     assert.equal(one.name, 'tiny');
     assert.equal(one.context_length, 4096);
     assert.equal(one.quantization, 'F32');
+  });
+
+  it('embeds with an embedding model: unit vectors, exact token usage; a chat model refuses', async () => {
+    const res = await openai.embeddings.create({ model: 'embed', input: ['hello world', 'the test'] });
+    assert.equal(res.data.length, 2);
+    for (const d of res.data) {
+      assert.equal(d.embedding.length, 64);
+      const norm = Math.hypot(...d.embedding);
+      assert.ok(Math.abs(norm - 1) < 1e-4, String(norm));
+    }
+    assert.ok(res.usage.prompt_tokens >= 4);
+    const again = await openai.embeddings.create({ model: 'embed', input: 'hello world' });
+    assert.deepEqual(again.data[0].embedding, res.data[0].embedding);
+    assert.notDeepEqual(res.data[1].embedding, res.data[0].embedding);
+    const show = await (await post(gateway.origin, '/api/show', { model: 'embed' })).json();
+    assert.deepEqual(show.capabilities, ['embedding']);
+    await assert.rejects(
+      openai.embeddings.create({ model: 'tiny', input: 'x' }),
+      (e) => e.status === 400,
+    );
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'embed', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      (e) => e.status === 400,
+    );
   });
 
   it('answers the OpenAI SDK, plain and streamed, by file name and as local/NAME', async () => {

@@ -114,6 +114,20 @@ chat::Message Message(chat::Role role, std::string text) {
   return m;
 }
 
+// `text` with CR LF and lone CR as LF (the view itself when it has no CR).
+std::string_view WithLf(std::string_view text, std::string* scratch) {
+  if (text.find('\r') == std::string_view::npos) return text;
+  scratch->clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      scratch->push_back(text[i]);
+    } else if (i + 1 >= text.size() || text[i + 1] != '\n') {
+      scratch->push_back('\n');
+    }
+  }
+  return *scratch;
+}
+
 class StreamOut final : public StreamEncoder {
  public:
   StreamOut(const InternalRequest& request, const chat::Request& chat)
@@ -130,7 +144,8 @@ class StreamOut final : public StreamEncoder {
         if (socket_) {
           EncodeSocketPiece(event.text, out);
         } else {
-          sse::AppendEvent(out, event.text);
+          // A CR cannot be in SSE data (it ends a line): line ends go as LF.
+          sse::AppendEvent(out, WithLf(event.text, &scratch_));
         }
         break;
       case chat::EventKind::kFinish:
@@ -165,6 +180,7 @@ class StreamOut final : public StreamEncoder {
   std::string system_;
   std::string prompt_;
   std::string answer_;
+  std::string scratch_;
 };
 
 }  // namespace

@@ -649,8 +649,8 @@ std::optional<GatewayError> OpenAiFrontDoor::ParseEmbed(const InternalRequest& r
   if (out->dimensions && *out->dimensions < 1) return Bad("'dimensions' must be at least 1.", "dimensions");
   std::string format;
   if (auto e = GetString(root, "encoding_format", "encoding_format", &format)) return e;
-  if (format == "base64") return Untranslatable("encoding_format", "'base64' cannot be translated; use 'float'.");
-  if (!format.empty() && format != "float") {
+  // base64 (the openai SDK's default): the answer's vectors are encoded by EncodeEmbed.
+  if (!format.empty() && format != "float" && format != "base64") {
     return Bad("Invalid value for 'encoding_format': '" + format + "'.", "encoding_format");
   }
   return std::nullopt;

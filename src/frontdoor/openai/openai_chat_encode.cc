@@ -3,6 +3,11 @@
 #include <string>
 #include <utility>
 
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include <cstring>
+
 #include "common/json_writer.h"
 #include "core/ids.h"
 #include "frontdoor/openai/openai_chat.h"
@@ -254,6 +259,13 @@ std::unique_ptr<StreamEncoder> OpenAiFrontDoor::NewStreamEncoder(const InternalR
 }
 
 std::string OpenAiFrontDoor::EncodeEmbed(const InternalRequest& request, const chat::EmbedResponse& response) const {
+  // The request asked for base64 (checked by ParseEmbed: "float", "base64" or absent).
+  thread_local simdjson::dom::parser parser;
+  std::string_view format;
+  const bool base64 = !parser.parse(request.raw_body).get_object()["encoding_format"].get_string().get(format) &&
+                      format == "base64";
+  std::vector<unsigned char> floats;
+  std::string encoded;
   std::string out;
   json::Writer w(&out);
   w.BeginObject();
@@ -263,9 +275,24 @@ std::string OpenAiFrontDoor::EncodeEmbed(const InternalRequest& request, const c
     w.BeginObject();
     w.Key("object").String("embedding");
     w.Key("index").Int(static_cast<int64_t>(i));
-    w.Key("embedding").BeginArray();
-    for (double v : response.vectors[i]) w.Double(v);
-    w.EndArray();
+    if (base64) {
+      // OpenAI's base64 form: the vector as little-endian float32, base64-encoded.
+      floats.resize(response.vectors[i].size() * 4);
+      for (size_t k = 0; k < response.vectors[i].size(); ++k) {
+        const float f = static_cast<float>(response.vectors[i][k]);
+        uint32_t bits = 0;
+        std::memcpy(&bits, &f, 4);
+        for (int b = 0; b < 4; ++b) floats[k * 4 + b] = static_cast<unsigned char>(bits >> (8 * b));
+      }
+      encoded.resize(4 * ((floats.size() + 2) / 3) + 1);
+      const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), floats.data(),
+                                    static_cast<int>(floats.size()));
+      w.Key("embedding").String(std::string_view(encoded.data(), static_cast<size_t>(n)));
+    } else {
+      w.Key("embedding").BeginArray();
+      for (double v : response.vectors[i]) w.Double(v);
+      w.EndArray();
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -55,10 +55,13 @@ class Workers {
     }
     for (auto& io : ios_) threads_.emplace_back([io = io.get()] { io->run(); });
   }
-  ~Workers() {
+  ~Workers() { Stop(); }
+  // The threads end; what waits on the io_contexts stays there until they go.
+  void Stop() {
     guards_.clear();
     for (auto& io : ios_) io->stop();
     for (auto& t : threads_) t.join();
+    threads_.clear();
   }
   asio::io_context& io(int i) { return *ios_[static_cast<size_t>(i) % ios_.size()]; }
 
@@ -227,12 +230,16 @@ class ModelHostTest : public ::testing::Test {
 
   std::shared_ptr<Call> Begin(const std::string& model, int worker = 0, int64_t max_tokens = 3,
                               const std::string& tag = "") {
+    return BeginOn(workers_->io(worker), model, max_tokens, tag);
+  }
+  std::shared_ptr<Call> BeginOn(asio::io_context& io, const std::string& model, int64_t max_tokens = 3,
+                                const std::string& tag = "") {
     auto c = std::make_shared<Call>();
     c->tag = tag;
     c->model = model;
     c->max_tokens = max_tokens;
-    c->io = &workers_->io(worker);
-    asio::co_spawn(*c->io, Drive(host_.get(), c, &order_), asio::detached);
+    c->io = &io;
+    asio::co_spawn(io, Drive(host_.get(), c, &order_), asio::detached);
     return c;
   }
 
@@ -701,6 +708,98 @@ TEST_F(ModelHostTest, DestroyingTheHostEndsRequestsInFlight) {
   ASSERT_TRUE(r2->error);
   EXPECT_EQ(r2->error->code, ErrorCode::kShuttingDown);
   EXPECT_EQ(fake_->Stats().live, 0);
+}
+
+// One request line through a lease; the answers up to the last one.
+asio::awaitable<void> Exchange(ModelHost* host, std::function<std::string(int64_t id)> line,
+                               std::promise<std::vector<WorkerEvent>>* out) {
+  std::vector<WorkerEvent> events;
+  ModelHost::Acquired acquired = co_await host->Acquire("alpha", nullptr);
+  if (auto* lease = std::get_if<std::unique_ptr<Lease>>(&acquired)) {
+    (*lease)->Send(line((*lease)->id()));
+    while (events.empty() || events.back().kind == WorkerEvent::Kind::kText) {
+      std::vector<WorkerEvent> batch = co_await (*lease)->Next();
+      if (batch.empty()) break;
+      for (auto& e : batch) events.push_back(std::move(e));
+    }
+  }
+  out->set_value(std::move(events));
+}
+
+TEST_F(ModelHostTest, FakeAnswersCountAndEmbedThroughALease) {
+  StartHost();
+  std::promise<std::vector<WorkerEvent>> counted, embedded;
+  auto count_line = [](int64_t id) {
+    return "{\"op\":\"count\",\"id\":" + std::to_string(id) + ",\"prompt\":\"a b c\"}";
+  };
+  auto embed_line = [](int64_t id) { return EncodeEmbed({"ab", "c d"}, id); };
+  asio::co_spawn(workers_->io(0), Exchange(host_.get(), count_line, &counted), asio::detached);
+  asio::co_spawn(workers_->io(1), Exchange(host_.get(), embed_line, &embedded), asio::detached);
+  auto count = counted.get_future();
+  auto embed = embedded.get_future();
+  ASSERT_EQ(count.wait_for(kWait), std::future_status::ready);
+  ASSERT_EQ(embed.wait_for(kWait), std::future_status::ready);
+  std::vector<WorkerEvent> c = count.get();
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].kind, WorkerEvent::Kind::kCount);
+  EXPECT_EQ(c[0].tokens, 4);  // BOS + 3 words
+  std::vector<WorkerEvent> e = embed.get();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].kind, WorkerEvent::Kind::kEmbedding);
+  EXPECT_EQ(e[0].vectors.size(), 2u);
+  EXPECT_EQ(e[0].prompt_tokens, 5);
+  ASSERT_TRUE(Eventually([&] { return LoadedOf("alpha")->busy == 0; }));
+  EXPECT_EQ(fake_->Stats().ended, 2);
+}
+
+// At shutdown the gateway's workers, and the request coroutines suspended on
+// them, go before the host. A request destroyed while queued must leave the
+// queue: left there, it would be granted a sequence nobody releases, through
+// mailboxes of a dead io_context.
+TEST_F(ModelHostTest, RequestDestroyedWhileQueuedLeavesTheQueue) {
+  config_.parallel = 1;
+  StartHost();
+  fake_->Hold();
+  auto r0 = Begin("alpha", 0);
+  ASSERT_TRUE(InFlight(1));
+  auto doomed = std::make_unique<Workers>(1);
+  auto r1 = BeginOn(doomed->io(0), "alpha");
+  ASSERT_TRUE(Queued("alpha", 1));
+  doomed.reset();  // r1's coroutine is destroyed without resuming
+  EXPECT_EQ(LoadedOf("alpha")->queued, 0);
+  fake_->Release();
+  ASSERT_TRUE(Ends(*r0));
+  ExpectAnswer(*r0, 3);
+  auto r2 = Begin("alpha", 1);
+  ASSERT_TRUE(Ends(*r2));
+  ExpectAnswer(*r2, 3);
+  EXPECT_EQ(fake_->Stats().request_ids, (std::vector<int64_t>{r0->id, r2->id}));
+}
+
+// As above, but the turn came while the worker was stopped: the sequence it
+// was given (nothing was sent on it) is given back.
+TEST_F(ModelHostTest, RequestDestroyedAfterItsTurnCameGivesTheSequenceBack) {
+  config_.parallel = 1;
+  StartHost();
+  fake_->Hold();
+  auto r0 = Begin("alpha", 0);
+  ASSERT_TRUE(InFlight(1));
+  auto doomed = std::make_unique<Workers>(1);
+  auto r1 = BeginOn(doomed->io(0), "alpha");
+  ASSERT_TRUE(Queued("alpha", 1));
+  doomed->Stop();  // r1 will not resume
+  fake_->Release();
+  ASSERT_TRUE(Ends(*r0));
+  ASSERT_TRUE(Eventually([&] {
+    auto l = LoadedOf("alpha");
+    return l && l->queued == 0 && l->busy == 1;  // r1's turn, never taken
+  }));
+  doomed.reset();
+  ASSERT_TRUE(Eventually([&] { return LoadedOf("alpha")->busy == 0; }));
+  auto r2 = Begin("alpha", 1);
+  ASSERT_TRUE(Ends(*r2));
+  ExpectAnswer(*r2, 3);
+  EXPECT_EQ(fake_->Stats().request_ids, (std::vector<int64_t>{r0->id, r2->id}));
 }
 
 // Regression: the wake-up a Push posts could arrive after Take had already

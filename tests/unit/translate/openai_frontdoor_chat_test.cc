@@ -392,7 +392,7 @@ TEST(OpenAiChatEmbed, ParsesInputs) {
            {R"({"model":"m","input":[[1,2]]})", "input"},
            {R"({"model":"m","input":[]})", "input"},
            {R"({"model":"m","input":5})", "input"},
-           {R"({"model":"m","input":"x","encoding_format":"base64"})", "encoding_format"},
+           {R"({"model":"m","input":"x","encoding_format":"hex"})", "encoding_format"},
            {R"({"model":"m","input":"x","dimensions":"big"})", "dimensions"},
        }) {
     chat::EmbedRequest out;
@@ -400,6 +400,18 @@ TEST(OpenAiChatEmbed, ParsesInputs) {
     ASSERT_TRUE(err.has_value()) << body;
     EXPECT_EQ(err->param, param) << body;
   }
+}
+
+// The openai SDK asks for base64 by default: little-endian float32, base64.
+TEST(OpenAiChatEmbed, EncodesBase64WhenAsked) {
+  auto req = PeekOk(R"({"model":"alias","input":"a","encoding_format":"base64"})", Operation::kEmbeddings);
+  chat::EmbedRequest parsed;
+  ASSERT_FALSE(Door().ParseEmbed(req, &parsed));
+  chat::EmbedResponse resp;
+  resp.vectors = {{1.0, -2.0, 0.5}};
+  const std::string body = Door().EncodeEmbed(req, resp);
+  // 1.0f = 00 00 80 3f, -2.0f = 00 00 00 c0, 0.5f = 00 00 00 3f.
+  EXPECT_NE(body.find(R"("embedding":"AACAPwAAAMAAAAA/")"), std::string::npos) << body;
 }
 
 TEST(OpenAiChatEmbed, EncodesResponse) {
