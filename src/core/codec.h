@@ -104,6 +104,8 @@ struct ModelEntry {
   std::vector<std::pair<std::string, std::string>> metadata;  // GGUF key → value text
   // /api/ps: a model in memory.
   int64_t expires_in_ms = -1;   // -1 = not set to expire
+  std::string state;            // loading | ready | stopping ("" for a listing)
+  double load_progress = 0;     // loading: 0..1
 };
 
 class FrontDoor {

@@ -268,6 +268,12 @@ Gateway::Gateway(config::Config config, gov::Governance* governance)
   }
   admin_ = std::make_unique<AdminApi>(*this);
   sessions_ = std::make_unique<local::SessionBook>(gov_->store());
+  if (!sessions_->LoadStatus().ok()) {
+    // The store is down at start (PostgreSQL): sessions start empty here;
+    // one continued now replaces its history in the store when written.
+    log::Warn("chat sessions could not be read from the store (", sessions_->LoadStatus().message(),
+              "); starting with none");
+  }
   llmservice::LlmServiceFrontDoor::SetSessions(sessions_.get());
 }
 
@@ -424,6 +430,8 @@ std::vector<ModelEntry> Gateway::LoadedModels(const Routing& routing) const {
       if (!f) continue;
       ModelEntry e = LocalEntry(l.name, p->id(), *f);
       e.expires_in_ms = l.expires_in_ms;
+      e.state = l.state;
+      e.load_progress = l.progress;
       entries.push_back(std::move(e));
     }
   }

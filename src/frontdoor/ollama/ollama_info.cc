@@ -158,6 +158,11 @@ std::string OllamaFrontDoor::Ps(const std::vector<ModelEntry>& models) const {
     std::string expires = "0001-01-01T00:00:00Z";
     if (m.expires_in_ms >= 0) expires = wire::FormatTimeSeconds(static_cast<long long>(std::time(nullptr)) + (m.expires_in_ms + 999) / 1000);
     w.Key("expires_at").String(expires).Key("size_vram").Int(0);
+    if (!m.state.empty()) {
+      // Beyond Ollama's fields: where a local model's engine stands.
+      w.Key("state").String(m.state);
+      w.Key("load_progress").Double(static_cast<double>(static_cast<int64_t>(m.load_progress * 1000)) / 1000.0);
+    }
     w.EndObject();
   }
   w.EndArray().EndObject();
