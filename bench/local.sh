@@ -47,6 +47,8 @@
 #                        instead of niced: on a machine busy with other work
 #                        (compiles) this takes the noise out of the comparison;
 #                        the other work gets what is left meanwhile
+#   --worker PATH        the engine worker script the gateway and the raw side run
+#                        (default engine/worker.mjs): to measure a changed worker
 #   --note TEXT          a label printed with the results
 #   --keep-tmp           keep the temp dir (config, gateway log, model)
 # Environment: SWITCHYARD_BIN (default build/switchyard), TINY_GGUF_BIN
@@ -61,7 +63,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODEL= TOKENS=256 ROUNDS=3 THREADS=1 CONTEXT=4096 PARALLEL=4 TURNS=10 SESSION_TOKENS=64 TRACE_ROUNDS=2
-GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0
+GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER=
 while [ $# -gt 0 ]; do
   case $1 in
     --model) MODEL=$2; shift ;;
@@ -77,6 +79,7 @@ while [ $# -gt 0 ]; do
     --wait-idle) WAIT_IDLE=$2; shift ;;
     --no-raw-worker) RAW_WORKER=0 ;;
     --rt) RT=1 ;;
+    --worker) WORKER=$2; shift ;;
     --nice) NICE=$2; shift ;;
     --note) NOTE=$2; shift ;;
     --keep-tmp) KEEP_TMP=1 ;;
@@ -103,6 +106,8 @@ else
   PRIO=(nice -n "$NICE") PRIO_TEXT="nice $NICE"
 fi
 
+WORKER=$(realpath "${WORKER:-$ROOT/engine/worker.mjs}")
+[ -f "$WORKER" ] || { echo "local.sh: no worker script $WORKER" >&2; exit 1; }
 SWITCHYARD_BIN=${SWITCHYARD_BIN:-$ROOT/build/switchyard}
 TINY_GGUF_BIN=${TINY_GGUF_BIN:-$ROOT/build/tiny_gguf}
 [ -x "$SWITCHYARD_BIN" ] || { echo "local.sh: $SWITCHYARD_BIN not found (scripts/build.sh)" >&2; exit 1; }
@@ -182,7 +187,7 @@ process.on("SIGUSR2", () => {
   fs.renameSync(file + ".tmp", file);
   buf = [];
 });
-await import("$ROOT/engine/worker.mjs");
+await import("$WORKER");
 EOF
 
 # start_gateway WORKER_SCRIPT: starts the gateway on a free port; sets GW_PID, ORIGIN.
@@ -228,12 +233,12 @@ EOF
 mkdir -p "$ROOT/bench/results"
 OUT=$ROOT/bench/results/local-$(date -u +%Y%m%dT%H%M%SZ).json
 settings() {
-  "$NODE" -e 'const [o,n,m,t,c,p,tk,r,tu,st,out,pid,tf,tr,note,gt,wi,rw,prio]=process.argv.slice(1);
+  "$NODE" -e 'const [o,n,m,t,c,p,tk,r,tu,st,out,pid,tf,tr,note,gt,wi,rw,prio,wk]=process.argv.slice(1);
     process.stdout.write(JSON.stringify({origin:o,model_name:n,model:m,threads:+t,context:+c,parallel:+p,tokens:+tk,
       rounds:+r,turns:+tu,session_tokens:+st,out,gateway_pid:+pid,trace_file:tf,trace_rounds:+tr,note,gateway_threads:+gt,
-      wait_idle:+wi,raw_worker:rw==="1",priority:prio}))' \
+      wait_idle:+wi,raw_worker:rw==="1",priority:prio,worker:wk}))' \
     "$ORIGIN" bench "$MODEL" "$THREADS" "$CONTEXT" "$PARALLEL" "$TOKENS" "$ROUNDS" "$TURNS" "$SESSION_TOKENS" \
-    "$OUT" "$GW_PID" "$TMP/trace.txt" "$TRACE_ROUNDS" "$NOTE" "$GW_THREADS" "$WAIT_IDLE" "$RAW_WORKER" "$PRIO_TEXT"
+    "$OUT" "$GW_PID" "$TMP/trace.txt" "$TRACE_ROUNDS" "$NOTE" "$GW_THREADS" "$WAIT_IDLE" "$RAW_WORKER" "$PRIO_TEXT" "$WORKER"
 }
 client() {
   if ! "${PRIO[@]}" "$NODE" "$ROOT/bench/local_client.mjs" "$1" "$(settings)"; then
@@ -244,7 +249,7 @@ client() {
 }
 
 echo "local.sh: $(basename "$MODEL") ($(du -h "$MODEL" | cut -f1)), $TOKENS tokens, $ROUNDS rounds, threads $THREADS, context $CONTEXT x $PARALLEL, Node $("$NODE" --version), $PRIO_TEXT" >&2
-start_gateway "$ROOT/engine/worker.mjs"
+start_gateway "$WORKER"
 client measure
 stop_gateway
 if [ "$TRACE_ROUNDS" -gt 0 ]; then

@@ -135,7 +135,7 @@ async function waitIdle(pids) {
     return {others_cpus: r3(others), waited_s: r3((now() - t0) / 1000)};
 }
 
-// The engine worker the gateway runs for the model (a child running worker.mjs or the trace wrapper).
+// The engine worker the gateway runs for the model (its child running a .mjs script).
 function workerPid(gatewayPid) {
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) continue;
@@ -143,7 +143,7 @@ function workerPid(gatewayPid) {
             const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
             const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
             if (ppid !== gatewayPid) continue;
-            if (/worker|trace_worker/.test(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8"))) return Number(entry);
+            if (/\.m?js/.test(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8"))) return Number(entry);
         } catch {
             // gone meanwhile
         }
@@ -275,7 +275,7 @@ function startDirect() {
 // (libuv makes stdio pipes with socketpair), loaded and asked exactly what the
 // gateway asks (EncodeChat's fields); tokens are counted from its events.
 function startRawWorker() {
-    const child = spawn(process.execPath, ["--no-warnings", path.join(HERE, "..", "engine", "worker.mjs")],
+    const child = spawn(process.execPath, ["--no-warnings", S.worker ?? path.join(HERE, "..", "engine", "worker.mjs")],
         {stdio: ["ignore", "ignore", "pipe", "pipe"]});
     const io = child.stdio[3];
     let stderr = "";
@@ -669,6 +669,7 @@ function report() {
     const lines = [];
     lines.push(`Local model benchmark: ${path.basename(s.model)}, ${s.tokens} tokens/request, ${s.rounds} rounds, ` +
         `threads ${s.threads}, context ${s.context} x ${s.parallel} sequences, CPU, ${s.priority}${s.note ? `, ${s.note}` : ""}`);
+    if (s.worker && !s.worker.endsWith("/engine/worker.mjs")) lines.push(`worker script: ${s.worker}`);
     lines.push(`(${R.machine.cpus} CPUs, ${R.machine.cpu_model}, Node ${R.machine.node}; load average during rounds: ` +
         `${R.rounds.map((r) => r.load_avg.toFixed(1)).join(", ")})`);
     lines.push("");
@@ -700,6 +701,14 @@ function report() {
     lines.push(`  generated tokens per measurement (gw1/gw${s.parallel}/d1/d${s.parallel}): ${tokCheck}`);
     lines.push(`  TTFT in these runs (median ms): gateway ${f(median(R.rounds.map((r) => r.gw1.streams[0].ttft_ms)), 2)}, ` +
         `direct ${f(median(R.rounds.map((r) => r.d1.streams[0].ttft_ms)), 2)} (1 stream)`);
+    // Streams of a concurrent run whose first token came later than a quarter of
+    // the run: they waited for other streams to end instead of being batched.
+    const late = (run) => (run ? run.streams.filter((x) => x.ttft_ms != null &&
+        x.ttft_ms > 0.25 * Math.max(...run.streams.map((y) => y.last_ms))).length : 0);
+    const lateLine = [["Switchyard", "gw4"], ["direct", "d4"], ...(hasRaw ? [["raw worker", "w4"]] : [])].map(([label, k]) =>
+        `${label} ${R.rounds.reduce((a, r) => a + late(r[k]), 0)} (max TTFT ${f(median(R.rounds.map((r) => Math.max(...r[k].streams.map((x) => x.ttft_ms)))), 1)} ms median, ` +
+        `${f(Math.max(...R.rounds.map((r) => Math.max(...r[k].streams.map((x) => x.ttft_ms)))), 0)} ms worst)`).join("; ");
+    lines.push(`  ${s.parallel}-stream runs, streams that started late (first token after 1/4 of the run; all rounds): ${lateLine}`);
     // CPU per generated token, by process
     const cpuPerTok = (key, proc) => median(R.rounds.map((r) => (r[key].cpu?.[proc]?.cpu_ms ?? NaN) / r[key].tokens * 1000));
     lines.push(`  CPU µs per generated token (1 stream): gateway ${f(cpuPerTok("gw1", "gateway"))}, worker ${f(cpuPerTok("gw1", "worker"))}, ` +

@@ -2,7 +2,8 @@
 // 3.21.1 called in this one Node process, loaded and driven the way
 // engine/worker.mjs does it (getLlama with build "never", one context of
 // `parallel` sequences, one LlamaChat per sequence kept across requests, the
-// model's own chat template), without the gateway, the worker protocol or HTTP.
+// sequence picked by longest cached prefix, the model's own chat template),
+// without the gateway, the worker protocol or HTTP.
 //
 // Run by bench/local_client.mjs with child_process.fork(); commands arrive as
 // IPC messages and each gets one answer:
@@ -26,7 +27,8 @@ const now = () => Number(process.hrtime.bigint()) / 1e6; // ms, monotonic
 const log = (msg) => process.stderr.write(`local_direct: ${msg}\n`);
 
 let llama, model, context, wrapper;
-const slots = []; // {seq, chat}
+const slots = []; // {seq, chat, busy, used}
+let clock = 0;
 
 async function load({model: modelPath, threads, context: contextSize, parallel}) {
     const t0 = now();
@@ -41,7 +43,7 @@ async function load({model: modelPath, threads, context: contextSize, parallel})
     wrapper = resolveChatWrapper(model);
     for (let i = 0; i < context.totalSequences; i++) {
         const seq = context.getSequence();
-        slots.push({seq, chat: new LlamaChat({contextSequence: seq, chatWrapper: wrapper})});
+        slots.push({seq, chat: new LlamaChat({contextSequence: seq, chatWrapper: wrapper}), busy: false, used: 0});
     }
     return {ok: true, wrapper: wrapper.wrapperName, context_size: context.contextSize, load_ms: now() - t0,
         llama_cpp: llama.llamaCppRelease.release, parallel: context.totalSequences};
@@ -58,33 +60,58 @@ function options(sampling, maxTokens) {
     };
 }
 
-// One generateResponse on slot `i`; token count as the worker counts it
-// (onToken sum, or the sequence's token meter when that is higher).
-async function generate(i, history, maxTokens, sampling, keepTimes) {
-    const slot = slots[i];
+const promptTokensOf = (history) =>
+    wrapper.generateContextState({chatHistory: history}).contextText.tokenize(model.tokenizer);
+
+// The sequence engine/worker.mjs would pick (its pickSlot without a session):
+// the idle one with the longest common token prefix, else the least recently
+// used; so both sides reuse the KV cache alike.
+function pickSlot(tokens) {
+    const idle = slots.filter((s) => !s.busy);
+    let best, bestLen = 0;
+    for (const s of idle) {
+        const n = s.seq.compareContextTokens(tokens).firstDifferentIndex;
+        if (n > bestLen) [best, bestLen] = [s, n];
+    }
+    best ??= idle.reduce((a, b) => (b.used < a.used ? b : a));
+    Object.assign(best, {busy: true, used: ++clock});
+    return best;
+}
+
+// One generateResponse on `slot` (picked when not given); token count as the
+// worker counts it (onToken sum, or the sequence's token meter when higher).
+async function generate(history, maxTokens, sampling, keepTimes, slot = null) {
+    const t0 = now();
+    const prompt = promptTokensOf(history);
+    slot ??= pickSlot(prompt);
+    slot.busy = true;
+    const promptTokens = prompt.length;
     const meter = slot.seq.tokenMeter.getState();
-    const promptTokens = wrapper.generateContextState({chatHistory: history}).contextText.tokenize(model.tokenizer).length;
     let tokens = 0, first = null, last = null, textEvents = 0;
     const times = keepTimes ? [] : null;
-    const t0 = now();
-    const res = await slot.chat.generateResponse(history, {
-        ...options(sampling, Math.min(maxTokens, context.contextSize - promptTokens)),
-        onToken: (t) => {
-            tokens += t.length;
-        },
-        onTextChunk: (text) => {
-            if (text === "") return;
-            const t = now();
-            first ??= t;
-            last = t;
-            textEvents++;
-            times?.push(t);
-        }
-    });
+    let res;
+    try {
+        res = await slot.chat.generateResponse(history, {
+            ...options(sampling, Math.min(maxTokens, context.contextSize - promptTokens)),
+            onToken: (t) => {
+                tokens += t.length;
+            },
+            onTextChunk: (text) => {
+                if (text === "") return;
+                const t = now();
+                first ??= t;
+                last = t;
+                textEvents++;
+                times?.push(t);
+            }
+        });
+    } finally {
+        slot.busy = false;
+    }
     const end = now();
     const used = slot.seq.tokenMeter.diff(meter);
     return {
-        t0, end, first, last: last ?? end, text_events: textEvents, times,
+        t0, end, first, last: last ?? end, text_events: textEvents, times, slot,
         tokens: Math.max(tokens, used.usedOutputTokens),
         prompt_tokens: promptTokens,
         cached_tokens: Math.max(0, promptTokens - (used.usedInputTokens + 1)),
@@ -95,8 +122,8 @@ async function generate(i, history, maxTokens, sampling, keepTimes) {
 async function throughput({streams, system, user, max_tokens: maxTokens, sampling, keep_times: keepTimes}) {
     const history = () => [{type: "system", text: system}, {type: "user", text: user}, {type: "model", response: []}];
     const t0 = now();
-    const runs = await Promise.all(Array.from({length: streams}, (_, i) =>
-        generate(i, history(), maxTokens, sampling, keepTimes)));
+    const runs = await Promise.all(Array.from({length: streams}, () =>
+        generate(history(), maxTokens, sampling, keepTimes)));
     const last = Math.max(...runs.map((r) => r.last));
     return {
         t0, wall_ms: last - t0, tokens: runs.reduce((a, r) => a + r.tokens, 0),
@@ -108,14 +135,17 @@ async function throughput({streams, system, user, max_tokens: maxTokens, samplin
     };
 }
 
-// A conversation on sequence `slot`: each turn appends the previous answer and
-// the next user message to the history, as a client of the OpenAI API would.
-async function session({turns, system, max_tokens: maxTokens, sampling, slot = 0}) {
+// A conversation on one sequence (picked for its first turn as the worker
+// would, then kept): each turn appends the previous answer and the next user
+// message to the history, as a client of the OpenAI API would.
+async function session({turns, system, max_tokens: maxTokens, sampling}) {
     const history = [{type: "system", text: system}];
     const out = [];
+    let slot = null;
     for (const user of turns) {
         history.push({type: "user", text: user}, {type: "model", response: []});
-        const r = await generate(slot, history, maxTokens, sampling, false);
+        const r = await generate(history, maxTokens, sampling, false, slot);
+        slot = r.slot;
         history[history.length - 1] = {type: "model", response: [r.text]};
         out.push({ttft_ms: r.first == null ? null : r.first - r.t0, total_ms: r.end - r.t0, tokens: r.tokens,
             prompt_tokens: r.prompt_tokens, cached_tokens: r.cached_tokens, stop: r.stop, text: r.text});
