@@ -32,6 +32,9 @@ io.on("error", (err) => {
     process.exit(0);
 });
 io.on("close", () => process.exit(0));
+// See generate(): the longest a decided piece of text waits to be sent.
+const COALESCE_MS = 5;
+
 const send = (obj) => {
     if (!io.destroyed) io.write(JSON.stringify(obj) + "\n");
 };
@@ -223,6 +226,24 @@ async function generate(req, promptTokens, tokensForPick, run) {
     const slot = await acquire(tokensForPick, req.session);
     const meter = slot.seq.tokenMeter.getState();
     let pendingTokens = 0, completionTokens = 0, streamed = "";
+    // Text goes out at once when this request's last text event left at
+    // least COALESCE_MS ago; pieces decided faster than that are gathered
+    // (each kept whole in "pieces") and sent together when the time is up or
+    // before "done". A write per token costs the generation loop a wake-up of
+    // the gateway each time (10-20% of a fast model's speed on 2 cores); a
+    // model slower than one token per COALESCE_MS is never delayed.
+    let pieces = [], pieceTokens = 0, lastSent = -Infinity, flushTimer = null;
+    const flush = () => {
+        if (flushTimer) clearTimeout(flushTimer);
+        flushTimer = null;
+        if (pieces.length === 0) return;
+        const text = pieces.join("");
+        send(pieces.length === 1 ? {ev: "text", id: req.id, text, tokens: pieceTokens}
+            : {ev: "text", id: req.id, text, pieces, tokens: pieceTokens});
+        pieces = [];
+        pieceTokens = 0;
+        lastSent = performance.now();
+    };
     const onToken = (tokens) => {
         pendingTokens += tokens.length;
         completionTokens += tokens.length;
@@ -230,8 +251,12 @@ async function generate(req, promptTokens, tokensForPick, run) {
     const onTextChunk = (text) => {
         if (text === "") return;
         streamed += text;
-        send({ev: "text", id: req.id, text, tokens: pendingTokens});
+        pieces.push(text);
+        pieceTokens += pendingTokens;
         pendingTokens = 0;
+        const since = performance.now() - lastSent;
+        if (since >= COALESCE_MS) flush();
+        else flushTimer ??= setTimeout(flush, COALESCE_MS - since);
     };
     const limit = context.contextSize - promptTokens;
     const opts = {
@@ -243,10 +268,14 @@ async function generate(req, promptTokens, tokensForPick, run) {
         if (ctrl.signal.aborted) throw ctrl.signal.reason;
         res = await run(slot, opts, onToken, onTextChunk);
     } catch (err) {
-        if (!ctrl.signal.aborted) throw err;
+        if (!ctrl.signal.aborted) {
+            if (flushTimer) clearTimeout(flushTimer);
+            throw err;
+        }
     } finally {
         release(slot);
     }
+    flush();
     const used = slot.seq.tokenMeter.diff(meter);
     const evaluated = used.usedInputTokens + used.usedOutputTokens > 0;
     const md = res?.metadata ?? {stopReason: "abort"};

@@ -202,10 +202,14 @@ asio::awaitable<ProviderOutcome> LocalProvider::Chat(ProviderCall call, ChatRece
     for (WorkerEvent& ev : batch) {
       switch (ev.kind) {
         case WorkerEvent::Kind::kText:
-          if (!ev.text.empty() && request.stream) {
+          if (!request.stream) break;
+          // One delta per piece the engine decided (several may come in one event).
+          if (ev.pieces.empty() && !ev.text.empty()) ev.pieces.push_back(std::move(ev.text));
+          for (std::string& piece : ev.pieces) {
+            if (piece.empty()) continue;
             chat::StreamEvent delta;
             delta.kind = chat::EventKind::kTextDelta;
-            delta.text = std::move(ev.text);
+            delta.text = std::move(piece);
             events.push_back(std::move(delta));
           }
           break;

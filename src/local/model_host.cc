@@ -192,11 +192,12 @@ ModelHost::~ModelHost() {
   }
 }
 
-std::vector<ModelFile> ModelHost::Catalog() {
-  std::lock_guard<std::mutex> lock(mu_);
+ModelHost::CatalogList ModelHost::Catalog() {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
   const auto now = Clock::now();
   if (scanned_ != Clock::time_point{} && now - scanned_ < kRescanEvery) return catalog_;
   scanned_ = now;
+  const std::vector<ModelFile>& before = *catalog_;
   std::vector<ModelFile> next;
   std::error_code ec;
   for (fs::directory_iterator it(models_dir_, ec), end; !ec && it != end; it.increment(ec)) {
@@ -208,15 +209,15 @@ std::vector<ModelFile> ModelHost::Catalog() {
     // Reuse what was read when the file did not change (size and mtime).
     struct stat st {};
     const bool stat_ok = ::stat(f.path.c_str(), &st) == 0;
-    auto old = std::find_if(catalog_.begin(), catalog_.end(), [&](const ModelFile& o) { return o.path == f.path; });
-    if (old != catalog_.end() && stat_ok && old->info && old->info->file_size == static_cast<uint64_t>(st.st_size) &&
+    auto old = std::find_if(before.begin(), before.end(), [&](const ModelFile& o) { return o.path == f.path; });
+    if (old != before.end() && stat_ok && old->info && old->info->file_size == static_cast<uint64_t>(st.st_size) &&
         old->mtime == st.st_mtim.tv_sec) {
       next.push_back(*old);
       continue;
     }
     auto read = ReadGgufFile(f.path);
     if (auto* info = std::get_if<GgufInfo>(&read)) {
-      f.info = std::move(*info);
+      f.info = std::make_shared<const GgufInfo>(std::move(*info));
     } else {
       f.problem = std::get<std::string>(read);
     }
@@ -224,15 +225,16 @@ std::vector<ModelFile> ModelHost::Catalog() {
     next.push_back(std::move(f));
   }
   std::sort(next.begin(), next.end(), [](const ModelFile& a, const ModelFile& b) { return a.name < b.name; });
-  catalog_ = std::move(next);
+  catalog_ = std::make_shared<const std::vector<ModelFile>>(std::move(next));
   return catalog_;
 }
 
 std::optional<ModelFile> ModelHost::Find(const std::string& name) {
-  for (auto& f : Catalog()) {
-    if (f.name == name) return f;
-  }
-  return std::nullopt;
+  const CatalogList list = Catalog();
+  auto it = std::lower_bound(list->begin(), list->end(), name,
+                             [](const ModelFile& f, const std::string& n) { return f.name < n; });
+  if (it == list->end() || it->name != name) return std::nullopt;
+  return *it;
 }
 
 std::shared_ptr<ModelState> ModelHost::StateOf(const ModelFile& file) {

@@ -55,7 +55,7 @@ namespace sy::local {
 struct ModelFile {
   std::string name;  // file name without .gguf
   std::string path;  // absolute
-  std::optional<GgufInfo> info;  // nullopt when the file is not a valid GGUF
+  std::shared_ptr<const GgufInfo> info;  // null when the file is not a valid GGUF
   std::string problem;           // why not (no path in it)
   int64_t mtime = 0;             // seconds; with the size, tells a changed file
 };
@@ -130,8 +130,10 @@ class ModelHost {
   ModelHost& operator=(const ModelHost&) = delete;
 
   // The folder's models, sorted by name. Rescanned when asked and at least
-  // 2 s have passed.
-  std::vector<ModelFile> Catalog();
+  // 2 s have passed (a file that did not change is not read again). Shared,
+  // immutable: a request copies no metadata.
+  using CatalogList = std::shared_ptr<const std::vector<ModelFile>>;
+  CatalogList Catalog();
   std::optional<ModelFile> Find(const std::string& name);
 
   // Waits until `name` is loaded and one of its sequences is free.
@@ -176,7 +178,8 @@ class ModelHost {
 
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ModelState>> models_;  // by name, created on first use
-  std::vector<ModelFile> catalog_;
+  std::mutex catalog_mu_;  // the folder's scan; never held with mu_
+  CatalogList catalog_ = std::make_shared<const std::vector<ModelFile>>();
   std::chrono::steady_clock::time_point scanned_{};
   std::atomic<int64_t> next_id_{1};
   bool stopping_ = false;

@@ -166,6 +166,14 @@ bool ParseWorkerEvent(std::string_view line, WorkerEvent* out) {
     out->kind = WorkerEvent::Kind::kText;
     out->text = std::string(Str(doc, "text"));
     out->tokens = Int(doc, "tokens");
+    simdjson::dom::array pieces;
+    if (doc["pieces"].get(pieces) == simdjson::SUCCESS) {
+      for (element p : pieces) {
+        std::string_view piece;
+        if (p.get(piece) != simdjson::SUCCESS) return false;
+        out->pieces.emplace_back(piece);
+      }
+    }
   } else if (ev == "done") {
     out->kind = WorkerEvent::Kind::kDone;
     out->text = std::string(Str(doc, "text"));

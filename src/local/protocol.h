@@ -33,7 +33,8 @@ struct WorkerEvent {
   enum class Kind { kText, kDone, kEmbedding, kCount, kError, kGone };
   Kind kind = Kind::kText;
   int64_t id = 0;
-  std::string text;       // kText: the piece; kDone: the whole answer
+  std::string text;       // kText: the text (all pieces); kDone: the whole answer
+  std::vector<std::string> pieces;  // kText: the pieces when several were sent together
   int64_t tokens = 0;     // kText: tokens in this piece; kCount: the count
   std::string finish;     // kDone: stop | stop_sequence | length | tool_calls | abort
   std::string stop_sequence;

@@ -412,7 +412,8 @@ std::vector<ModelEntry> Gateway::ModelEntries(const Routing& routing) const {
   for (const auto& p : routing.providers.all()) {
     local::LocalProvider* lp = p->local();
     if (!lp) continue;
-    for (const local::ModelFile& f : lp->host().Catalog()) {
+    const local::ModelHost::CatalogList catalog = lp->host().Catalog();
+    for (const local::ModelFile& f : *catalog) {
       if (!f.info) continue;  // not servable: in the log, not in the list
       entries.push_back(LocalEntry(f.name, p->id(), f));
     }
