@@ -130,10 +130,6 @@ Status CreateManagementKey(Store* store, bool force, std::string* key_out) {
   const int64_t now =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  for (const auto& id : existing) {
-    st = store->RevokeKey(id, now);
-    if (!st.ok()) return st;
-  }
   const std::string secret = NewKeySecret(KeyType::kAdmin);
   if (secret.empty()) return Status::Invalid("the random source failed");
   ApiKey key;
@@ -145,6 +141,13 @@ Status CreateManagementKey(Store* store, bool force, std::string* key_out) {
   key.created_at = now;
   st = store->CreateKey(key);
   if (!st.ok()) return st;
+  // The old keys go after the new one exists: an instance whose key cache
+  // sees the old key revoked sees the new one too (there is never a moment
+  // with no management key).
+  for (const auto& id : existing) {
+    st = store->RevokeKey(id, now);
+    if (!st.ok()) return st;
+  }
   *key_out = secret;
   return Status::Ok();
 }

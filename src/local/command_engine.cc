@@ -237,7 +237,7 @@ class CommandEngine final : public Engine, public std::enable_shared_from_this<C
   }
 
   void ReadOutput() {
-    asio::async_read_until(out_, out_buf_, '\n', [this, alive = alive_](boost::system::error_code ec, size_t n) {
+    asio::async_read_until(out_, out_buf_, '\n', [this, alive = alive_, buf = out_buf_ptr_](boost::system::error_code ec, size_t n) {
       if (!*alive) return;
       if (ec) {
         Reap();
@@ -498,7 +498,10 @@ class CommandEngine final : public Engine, public std::enable_shared_from_this<C
   EngineListener* listener_;
   asio::posix::stream_descriptor out_;
   asio::steady_timer timer_;
-  asio::streambuf out_buf_;
+  // Owned with the pending read's handler: a read cancelled when the engine
+  // is destroyed still completes later and commits into its buffer.
+  std::shared_ptr<asio::streambuf> out_buf_ptr_ = std::make_shared<asio::streambuf>();
+  asio::streambuf& out_buf_ = *out_buf_ptr_;
   simdjson::dom::parser parser_;
   std::map<int64_t, std::shared_ptr<beast::tcp_stream>> requests_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -159,7 +159,7 @@ class WorkerEngine final : public Engine {
 
   void WriteNext() {
     if (queue_.empty() || closed_) return;
-    asio::async_write(sock_, asio::buffer(queue_.front()), [this, alive = alive_](boost::system::error_code ec, size_t) {
+    asio::async_write(sock_, asio::buffer(queue_.front()), [this, alive = alive_, bufs = bufs_](boost::system::error_code ec, size_t) {
       if (ec || !*alive) return;  // the read side sees the end
       queue_.pop_front();
       WriteNext();
@@ -167,7 +167,7 @@ class WorkerEngine final : public Engine {
   }
 
   void ReadLine() {
-    asio::async_read_until(sock_, in_, '\n', [this, alive = alive_](boost::system::error_code ec, size_t n) {
+    asio::async_read_until(sock_, in_, '\n', [this, alive = alive_, bufs = bufs_](boost::system::error_code ec, size_t n) {
       if (!*alive) return;
       if (ec) {
         Reap();
@@ -220,7 +220,7 @@ class WorkerEngine final : public Engine {
   }
 
   void ReadOutput() {
-    asio::async_read_until(out_, out_buf_, '\n', [this, alive = alive_](boost::system::error_code ec, size_t n) {
+    asio::async_read_until(out_, out_buf_, '\n', [this, alive = alive_, bufs = bufs_](boost::system::error_code ec, size_t n) {
       if (ec || !*alive) return;
       std::string line(asio::buffers_begin(out_buf_.data()),
                        asio::buffers_begin(out_buf_.data()) + static_cast<long>(n) - 1);
@@ -269,9 +269,18 @@ class WorkerEngine final : public Engine {
   asio::posix::stream_descriptor sock_;
   asio::posix::stream_descriptor out_;
   asio::steady_timer reap_timer_;
-  asio::streambuf in_;
-  asio::streambuf out_buf_;
-  std::deque<std::string> queue_;
+  // What pending reads and writes use: owned with their handlers, because an
+  // operation cancelled when the engine is destroyed still completes later
+  // and touches its buffer (asio's read_until commits into it first).
+  struct Buffers {
+    asio::streambuf in;
+    asio::streambuf out;
+    std::deque<std::string> queue;
+  };
+  std::shared_ptr<Buffers> bufs_ = std::make_shared<Buffers>();
+  asio::streambuf& in_ = bufs_->in;
+  asio::streambuf& out_buf_ = bufs_->out;
+  std::deque<std::string>& queue_ = bufs_->queue;
   simdjson::dom::parser parser_;
   std::string load_error_;
   std::string last_output_;
