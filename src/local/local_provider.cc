@@ -101,6 +101,18 @@ void AddUsage(const WorkerEvent& done, chat::Usage* usage) {
   usage->output_tokens = done.completion_tokens;
 }
 
+// The request's one final answer (embedding, count, error or gone), past
+// any text; nullopt when the client went away first.
+asio::awaitable<std::optional<WorkerEvent>> FinalAnswer(Lease& lease) {
+  while (true) {
+    std::vector<WorkerEvent> batch = co_await lease.Next();
+    if (batch.empty()) co_return std::nullopt;
+    for (WorkerEvent& ev : batch) {
+      if (ev.kind != WorkerEvent::Kind::kText) co_return std::move(ev);
+    }
+  }
+}
+
 // The closing events of a generation: its tool calls, usage and finish.
 void EndEvents(const WorkerEvent& done, std::vector<chat::StreamEvent>* events) {
   int index = 0;
@@ -156,21 +168,7 @@ asio::awaitable<ProviderOutcome> LocalProvider::Chat(ProviderCall call, ChatRece
   std::string line;
   const int64_t seed = request.seed ? *request.seed : RandomSeed();
   if (call.request->operation == Operation::kCompletions) {
-    // A text completion: the prompt as it is, no chat template.
-    CompletionParams params;
-    for (const auto& m : request.messages) {
-      for (const auto& p : m.parts) {
-        if (p.kind == chat::PartKind::kText) params.prompt += p.text;
-      }
-    }
-    params.max_tokens = request.max_tokens;
-    params.temperature = request.temperature;
-    params.top_p = request.top_p;
-    params.top_k = request.top_k;
-    params.min_p = request.min_p;
-    params.repeat_penalty = request.repeat_penalty;
-    params.stop = request.stop;
-    line = EncodeComplete(params, lease->id(), seed);
+    line = EncodeComplete(request, lease->id(), seed);  // a text completion: no chat template
   } else if (auto e = EncodeChat(request, lease->id(), seed, call.session, false, &line)) {
     lease->Finished();
     outcome.error = std::move(*e);
@@ -288,26 +286,19 @@ asio::awaitable<ProviderOutcome> LocalProvider::Embed(ProviderCall call, chat::E
     co_return outcome;
   }
   lease->Send(EncodeEmbed(call.embed->inputs, lease->id()));
-  while (true) {
-    std::vector<WorkerEvent> batch = co_await lease->Next();
-    if (batch.empty()) {
-      outcome.client_gone = true;
-      co_return outcome;
-    }
-    for (WorkerEvent& ev : batch) {
-      if (ev.kind == WorkerEvent::Kind::kText) continue;
-      if (ev.kind == WorkerEvent::Kind::kEmbedding) {
-        out->model = call.upstream_model;
-        out->vectors = std::move(ev.vectors);
-        out->usage.emplace();
-        out->usage->input_tokens = ev.prompt_tokens;
-        outcome.upstream_status = 200;
-      } else {
-        outcome.error = ErrorOf(ev);
-      }
-      co_return outcome;
-    }
+  std::optional<WorkerEvent> answer = co_await FinalAnswer(*lease);
+  if (!answer) {
+    outcome.client_gone = true;
+  } else if (answer->kind == WorkerEvent::Kind::kEmbedding) {
+    out->model = call.upstream_model;
+    out->vectors = std::move(answer->vectors);
+    out->usage.emplace();
+    out->usage->input_tokens = answer->prompt_tokens;
+    outcome.upstream_status = 200;
+  } else {
+    outcome.error = ErrorOf(*answer);
   }
+  co_return outcome;
 }
 
 asio::awaitable<ProviderOutcome> LocalProvider::CountTokens(ProviderCall call, std::optional<int64_t>* out) {
@@ -325,23 +316,16 @@ asio::awaitable<ProviderOutcome> LocalProvider::CountTokens(ProviderCall call, s
     co_return outcome;
   }
   lease->Send(std::move(line));
-  while (true) {
-    std::vector<WorkerEvent> batch = co_await lease->Next();
-    if (batch.empty()) {
-      outcome.client_gone = true;
-      co_return outcome;
-    }
-    for (WorkerEvent& ev : batch) {
-      if (ev.kind == WorkerEvent::Kind::kText) continue;
-      if (ev.kind == WorkerEvent::Kind::kCount) {
-        *out = ev.tokens;
-        outcome.upstream_status = 200;
-      } else {
-        outcome.error = ErrorOf(ev);
-      }
-      co_return outcome;
-    }
+  std::optional<WorkerEvent> answer = co_await FinalAnswer(*lease);
+  if (!answer) {
+    outcome.client_gone = true;
+  } else if (answer->kind == WorkerEvent::Kind::kCount) {
+    *out = answer->tokens;
+    outcome.upstream_status = 200;
+  } else {
+    outcome.error = ErrorOf(*answer);
   }
+  co_return outcome;
 }
 
 }  // namespace sy::local

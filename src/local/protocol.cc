@@ -132,12 +132,14 @@ std::optional<GatewayError> EncodeChat(const chat::Request& request, int64_t id,
   return std::nullopt;
 }
 
-std::string EncodeComplete(const CompletionParams& params, int64_t id, int64_t seed) {
+std::string EncodeComplete(const chat::Request& request, int64_t id, int64_t seed) {
+  std::string prompt;
+  for (const auto& m : request.messages) prompt += TextOf(m.parts);
   std::string line;
   json::Writer w(&line);
-  w.BeginObject().Key("op").String("complete").Key("id").Int(id).Key("prompt").String(params.prompt);
-  Sampling(w, params.max_tokens, params.temperature, params.top_p, params.top_k, params.min_p,
-           params.repeat_penalty, params.stop, seed);
+  w.BeginObject().Key("op").String("complete").Key("id").Int(id).Key("prompt").String(prompt);
+  Sampling(w, request.max_tokens, request.temperature, request.top_p, request.top_k, request.min_p,
+           request.repeat_penalty, request.stop, seed);
   w.EndObject();
   return line;
 }

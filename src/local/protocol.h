@@ -55,15 +55,10 @@ bool ParseWorkerEvent(std::string_view line, WorkerEvent* out);
 std::optional<GatewayError> EncodeChat(const chat::Request& request, int64_t id, int64_t seed,
                                        const std::string& session, bool count_only, std::string* line);
 
-// A `complete` line for raw text completion (the Rust seed's /completions).
-struct CompletionParams {
-  std::string prompt;
-  std::optional<int64_t> max_tokens;
-  std::optional<double> temperature, top_p, min_p, repeat_penalty;
-  std::optional<int64_t> top_k;
-  std::vector<std::string> stop;
-};
-std::string EncodeComplete(const CompletionParams& params, int64_t id, int64_t seed);
+// A `complete` line for raw text completion (/v1/completions, the Rust seed's
+// /completions): the text of the request's messages as the prompt, as it is
+// (no chat template), with the request's sampling.
+std::string EncodeComplete(const chat::Request& request, int64_t id, int64_t seed);
 
 std::string EncodeEmbed(const std::vector<std::string>& inputs, int64_t id);
 std::string EncodeAbort(int64_t id);

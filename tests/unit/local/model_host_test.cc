@@ -122,8 +122,11 @@ asio::awaitable<void> Drive(ModelHost* host, std::shared_ptr<Call> c, Order* ord
   std::unique_ptr<Lease> lease = std::move(std::get<std::unique_ptr<Lease>>(acquired));
   c->id = lease->id();
   if (order) order->Add(c->tag);
-  CompletionParams params;
-  params.prompt = "once upon a time";
+  chat::Request params;
+  chat::Message prompt;
+  prompt.parts.push_back(chat::Part{});
+  prompt.parts.back().text = "once upon a time";
+  params.messages.push_back(std::move(prompt));
   params.max_tokens = c->max_tokens;
   lease->Send(EncodeComplete(params, lease->id(), 42));
   if (c->leave_when) {
