@@ -83,6 +83,7 @@ async function load(req) {
             : NATIVE_TOOL_WRAPPERS.has(wrapper.wrapperName);
         for (let i = 0; i < context.totalSequences; i++) {
             const seq = context.getSequence();
+            gateSequence(seq);
             slots.push({seq, chat: new LlamaChat({contextSequence: seq, chatWrapper: wrapper}),
                 completion: null, busy: false, session: undefined, used: 0});
         }
@@ -103,6 +104,59 @@ async function load(req) {
     log(`loaded ${req.model_path} in ${Date.now() - t0} ms: llama.cpp ${ready.llama_cpp}, gpu ${ready.gpu}, ` +
         `${llama.buildType} binary, context ${ready.context_size} x ${ready.parallel}, wrapper ${ready.wrapper}`);
     send(ready);
+}
+
+// ---- the erase gate ----
+// Reusing a sequence that holds another conversation (or the tail of an
+// earlier answer) erases part of it, and node-llama-cpp 3.21.1 erases under
+// the context's lock. LlamaContext.dispatchPendingBatch holds that lock for
+// as long as any decode is queued, and with two or more sequences generating
+// there is always one queued: a request arriving then waited until the others
+// had finished (350-900 ms on the tiny model; under steady load, without
+// bound). So while an erase waits, every sequence's generation pauses before
+// asking for its next token: the queue drains, the batch loop lets the lock
+// go, the erase runs, and generation resumes, one decode step later. The
+// wrappers go on our own sequence objects (their public evaluate, erase and
+// adapt methods, which LlamaChat and LlamaCompletion call); the package itself
+// is not changed.
+let erasing = 0, eraseDone = null, endErase = null;
+
+async function withEraseGate(erase) {
+    if (erasing++ === 0) eraseDone = new Promise((resolve) => (endErase = resolve));
+    try {
+        return await erase();
+    } finally {
+        if (--erasing === 0) {
+            eraseDone = null;
+            endErase();
+        }
+    }
+}
+
+async function* gatedTokens(tokens) {
+    let input;
+    try {
+        for (;;) {
+            while (eraseDone != null) await eraseDone;
+            const {value, done} = await tokens.next(input);
+            if (done) return value;
+            input = yield value;
+        }
+    } finally {
+        await tokens.return();
+    }
+}
+
+function gateSequence(seq) {
+    const evaluate = seq.evaluate.bind(seq);
+    const erase = seq.eraseContextTokenRanges.bind(seq);
+    const adapt = seq.adaptStateToTokens.bind(seq);
+    seq.evaluate = (tokens, options) => gatedTokens(evaluate(tokens, options));
+    seq.eraseContextTokenRanges = (ranges) => withEraseGate(() => erase(ranges));
+    seq.adaptStateToTokens = (tokens, allowShift) =>
+        seq.compareContextTokens(tokens).firstDifferentIndex < seq.nextTokenIndex
+            ? withEraseGate(() => adapt(tokens, allowShift))
+            : adapt(tokens, allowShift);
 }
 
 // ---- request helpers ----

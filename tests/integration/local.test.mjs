@@ -539,6 +539,40 @@ describe('local model lifecycle', () => {
     }
   });
 
+  it('starts a new conversation at once while other sequences are generating', async () => {
+    // Reusing a sequence that holds another conversation erases it under
+    // node-llama-cpp's context lock, which its batch loop keeps while two or
+    // more sequences generate; without the worker's erase gate the short
+    // request below waited for both long streams to finish.
+    const gateway = await startGateway(
+      localConfig(path.join(dir, 'models'), ['parallel: 3', 'keep_alive: -1']), { dir });
+    try {
+      const client = new OpenAI({ apiKey: 'none', baseURL: gateway.baseURL, maxRetries: 0, timeout: LOAD_MS });
+      const chat = (content, max, stream = false) => client.chat.completions.create({
+        model: 'a', messages: [{ role: 'user', content }], max_tokens: max, stream,
+      });
+      // Three at once: each of the three sequences now holds a conversation.
+      await Promise.all(['first topic', 'second topic', 'third topic'].map((c) => chat(c, 4)));
+      const done = [false, false];
+      const longs = [];
+      for (const [i, topic] of ['a long story', 'another long story'].entries()) {
+        const stream = await chat(topic, 3000, true);
+        const it = stream[Symbol.asyncIterator]();
+        assert.equal((await it.next()).done, false);  // generating
+        longs.push({ stream, drained: (async () => { while (!(await it.next()).done); done[i] = true; })() });
+      }
+      const short = await chat('a new question', 4);
+      assert.equal(short.usage.completion_tokens, 4);
+      assert.deepEqual(done, [false, false], 'the new conversation waited for the long streams to end');
+      for (const { stream, drained } of longs) {
+        stream.controller.abort();
+        await drained.catch(() => {});
+      }
+    } finally {
+      assert.equal((await gateway.stop()).code, 0);
+    }
+  });
+
   it('limits requests per client address when auth is off (limits.ip_rpm)', async () => {
     const gateway = await startGateway(localConfig(path.join(dir, 'models'), [], 'limits:\n  ip_rpm: 2\n'), { dir });
     try {
