@@ -25,6 +25,11 @@
 #   --model PATH         GGUF file (default: the tiny random-weight model, written
 #                        with build/tiny_gguf --never-end so that every request
 #                        generates exactly --tokens tokens)
+#   --whole-words        the default model written with --whole-words too: its
+#                        answers tokenize back to the tokens it generated, so a
+#                        session turn reuses the cached previous answer instead
+#                        of evaluating it again (see docs/benchmarks.md: with
+#                        node-llama-cpp 3.21.1 that makes later turns slower)
 #   --tokens N           max tokens per throughput request (default 256)
 #   --rounds R           rounds; medians over rounds are reported (default 3)
 #   --threads T          llama.cpp threads, both sides (default 1: this project's
@@ -63,7 +68,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODEL= TOKENS=256 ROUNDS=3 THREADS=1 CONTEXT=4096 PARALLEL=4 TURNS=10 SESSION_TOKENS=64 TRACE_ROUNDS=2
-GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER=
+GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER= WORDS=
 while [ $# -gt 0 ]; do
   case $1 in
     --model) MODEL=$2; shift ;;
@@ -78,6 +83,7 @@ while [ $# -gt 0 ]; do
     --gateway-threads) GW_THREADS=$2; shift ;;
     --wait-idle) WAIT_IDLE=$2; shift ;;
     --no-raw-worker) RAW_WORKER=0 ;;
+    --whole-words) WORDS=--whole-words ;;
     --rt) RT=1 ;;
     --worker) WORKER=$2; shift ;;
     --nice) NICE=$2; shift ;;
@@ -144,9 +150,9 @@ trap 'exit 130' INT TERM
 mkdir -p "$TMP/models"
 if [ -z "$MODEL" ]; then
   [ -x "$TINY_GGUF_BIN" ] || { echo "local.sh: $TINY_GGUF_BIN not found (scripts/build.sh)" >&2; exit 1; }
-  "$TINY_GGUF_BIN" --out "$TMP/bench.gguf" --never-end >/dev/null
+  "$TINY_GGUF_BIN" --out "$TMP/bench.gguf" --never-end $WORDS >/dev/null
   MODEL=$TMP/bench.gguf
-  NOTE=${NOTE:-tiny random-weight model (--never-end)}
+  NOTE=${NOTE:-tiny random-weight model (--never-end${WORDS:+ $WORDS})}
 fi
 MODEL=$(realpath "$MODEL")
 [ -f "$MODEL" ] || { echo "local.sh: no such model file: $MODEL" >&2; exit 1; }

@@ -133,18 +133,12 @@ async function withEraseGate(erase) {
     }
 }
 
-async function* gatedTokens(tokens) {
-    let input;
-    try {
-        for (;;) {
-            while (eraseDone != null) await eraseDone;
-            const {value, done} = await tokens.next(input);
-            if (done) return value;
-            input = yield value;
-        }
-    } finally {
-        await tokens.return();
-    }
+// The iterator's own next() while no erase waits (not a wrapping generator,
+// whose extra promise hops per token would change how decodes batch).
+function gatedTokens(tokens) {
+    const next = tokens.next.bind(tokens);
+    tokens.next = (input) => (eraseDone == null ? next(input) : eraseDone.then(() => tokens.next(input)));
+    return tokens;
 }
 
 function gateSequence(seq) {

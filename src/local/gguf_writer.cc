@@ -56,6 +56,7 @@ struct Vocab {
   std::vector<std::string> tokens;
   std::vector<float> scores;
   std::vector<int32_t> types;
+  std::set<std::string> whole_words;  // "▁the", "▁hello", ...: the words with their space
   void Add(std::string piece, float score, int32_t type) {
     tokens.push_back(std::move(piece));
     scores.push_back(score);
@@ -93,7 +94,10 @@ Vocab MakeVocab() {
       "ing", "er", "ed", "es", "th", "he", "an", "re", "on", "at", "en", "or", "ll", "ly", "st", "ion"};
   for (const char* word : kWords) {
     std::string w = word;
-    if (w[0] == '_') w = std::string(kSpace) + w.substr(1);
+    if (w[0] == '_') {
+      w = std::string(kSpace) + w.substr(1);
+      v.whole_words.insert(w);
+    }
     // Prefixes at character boundaries (the space marker is 3 bytes).
     for (size_t end = 1; end <= w.size(); ++end) {
       if (end < w.size() && (static_cast<unsigned char>(w[end]) & 0xC0) == 0x80) continue;
@@ -109,7 +113,7 @@ constexpr std::string_view kChatMlTemplate =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + "
     "'\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-void AddTokenizer(GgufBuilder* b, const Vocab& vocab) {
+void AddTokenizer(GgufBuilder* b, const Vocab& vocab, bool add_space_prefix = true) {
   b->AddString("tokenizer.ggml.model", "llama");
   b->AddStringArray("tokenizer.ggml.tokens", vocab.tokens);
   b->AddF32Array("tokenizer.ggml.scores", vocab.scores);
@@ -119,6 +123,7 @@ void AddTokenizer(GgufBuilder* b, const Vocab& vocab) {
   b->AddU32("tokenizer.ggml.unknown_token_id", kUnkId);
   b->AddU32("tokenizer.ggml.padding_token_id", kUnkId);
   b->AddBool("tokenizer.ggml.add_bos_token", false);
+  if (!add_space_prefix) b->AddBool("tokenizer.ggml.add_space_prefix", false);
   b->AddBool("tokenizer.ggml.add_eos_token", false);
 }
 
@@ -163,13 +168,16 @@ void AddLlama(GgufBuilder* b, const TinyGgufOptions& options, uint64_t n_vocab) 
 // unless `never_end` suppresses them too.
 constexpr float kSteer = 8.0f;
 
-bool Suppressed(uint64_t token, bool never_end) {
+bool Suppressed(const Vocab& vocab, uint64_t token, const TinyGgufOptions& options) {
   if (token == kUnkId || token == kBosId || token == 3) return true;
-  if (never_end && (token == 2 || token == kImEndId)) return true;
-  return token >= kFirstByteId && token < kFirstByteId + 256 && token != kFirstByteId + '\n';
+  if (options.never_end && (token == 2 || token == kImEndId)) return true;
+  if (token >= kFirstByteId && token < kFirstByteId + 256) return token != kFirstByteId + '\n';
+  if (!options.whole_words || token < kFirstByteId + 256) return false;
+  return vocab.whole_words.count(vocab.tokens[token]) == 0;
 }
 
-void AddLlamaTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab, bool never_end) {
+void AddLlamaTensors(GgufBuilder* b, Weights* w, const Vocab& vocab, const TinyGgufOptions& options) {
+  const uint64_t n_vocab = vocab.tokens.size();
   std::vector<float> embd = w->Random(kEmbd * n_vocab);
   for (uint64_t t = 0; t < n_vocab; ++t) embd[t * kEmbd] = kSteer;
   b->AddTensor("token_embd.weight", {kEmbd, n_vocab}, std::move(embd));
@@ -188,7 +196,7 @@ void AddLlamaTensors(GgufBuilder* b, Weights* w, uint64_t n_vocab, bool never_en
   }
   b->AddTensor("output_norm.weight", {kEmbd}, Weights::Fill(kEmbd, 1.0f));
   std::vector<float> output = w->Random(kEmbd * n_vocab);
-  for (uint64_t t = 0; t < n_vocab; ++t) output[t * kEmbd] = Suppressed(t, never_end) ? -kSteer : 0.0f;
+  for (uint64_t t = 0; t < n_vocab; ++t) output[t * kEmbd] = Suppressed(vocab, t, options) ? -kSteer : 0.0f;
   b->AddTensor("output.weight", {kEmbd, n_vocab}, std::move(output));
 }
 
@@ -326,9 +334,9 @@ std::string WriteTinyGguf(const TinyGgufOptions& options) {
     AddBertTensors(&b, &w, n_vocab, options.context_length);
   } else {
     AddLlama(&b, options, n_vocab);
-    AddTokenizer(&b, vocab);
+    AddTokenizer(&b, vocab, !options.whole_words);
     b.AddString("tokenizer.chat_template", kChatMlTemplate);
-    AddLlamaTensors(&b, &w, n_vocab, options.never_end);
+    AddLlamaTensors(&b, &w, vocab, options);
   }
   return b.Build();
 }

@@ -58,6 +58,13 @@ struct TinyGgufOptions {
   // The chat model never generates </s> or <|im_end|>: every generation runs
   // to its max_tokens (tests of exact usage, long streams, benchmarks).
   bool never_end = false;
+  // The chat model generates only whole words (the vocabulary's " the",
+  // " hello", ...) and newlines, never pieces of words, and its tokenizer
+  // adds no space before a text (tokenizer.ggml.add_space_prefix false, as in
+  // BPE vocabularies), so its answers tokenize back to the tokens it
+  // generated, as a trained model's do: a follow-up turn reuses the cached
+  // answer instead of evaluating it again (session benchmarks).
+  bool whole_words = false;
 };
 
 // The tiny test model: GGUF v3, F32, 2 blocks, n_embd 64, 4 heads, n_ff 128,

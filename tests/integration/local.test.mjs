@@ -573,6 +573,26 @@ describe('local model lifecycle', () => {
     }
   });
 
+  it('reuses the cached answer on a follow-up turn when it tokenizes back the same', async () => {
+    // A --whole-words model's answers tokenize back to the tokens it generated
+    // (as a trained model's do): the follow-up evaluates only the new turn.
+    const words = path.join(dir, 'words');
+    writeModels(words, { w: ['--never-end', '--whole-words'] });
+    const gateway = await startGateway(localConfig(words, ['parallel: 1', 'keep_alive: -1']), { dir });
+    try {
+      const client = new OpenAI({ apiKey: 'none', baseURL: gateway.baseURL, maxRetries: 0, timeout: LOAD_MS });
+      const messages = [{ role: 'user', content: 'tell me something' }];
+      const first = await client.chat.completions.create({ model: 'w', messages, max_tokens: 16 });
+      assert.equal(first.usage.completion_tokens, 16);
+      messages.push({ role: 'assistant', content: first.choices[0].message.content }, { role: 'user', content: 'more' });
+      const second = await client.chat.completions.create({ model: 'w', messages, max_tokens: 4 });
+      // All of turn 1's prompt and its answer but the last token (generated, never evaluated) are cached.
+      assert.equal(second.usage.prompt_tokens_details.cached_tokens, first.usage.prompt_tokens + 16 - 1);
+    } finally {
+      assert.equal((await gateway.stop()).code, 0);
+    }
+  });
+
   it('limits requests per client address when auth is off (limits.ip_rpm)', async () => {
     const gateway = await startGateway(localConfig(path.join(dir, 'models'), [], 'limits:\n  ip_rpm: 2\n'), { dir });
     try {

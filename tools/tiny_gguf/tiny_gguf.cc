@@ -1,13 +1,15 @@
 // tiny_gguf: writes the tiny random-weight GGUF test model (src/local/gguf_writer.h)
 // that node-llama-cpp loads in milliseconds: for the local engine's tests.
 //
-//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end]
+//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words]
 //
 //   --seed N       weights' PRNG seed (default 1); the same seed gives the same bytes
 //   --context N    the model's training context length (default 4096; 512 with --embedding,
 //                  whose learned positions cost 256 bytes each)
 //   --embedding    a BERT-style embedding model (mean pooling) instead of the llama chat model
 //   --never-end    the chat model never ends a generation itself: it always runs to max_tokens
+//   --whole-words  the chat model generates whole words only, so its answers tokenize back to
+//                  the tokens it generated (as a trained model's do): session benchmarks
 //
 // Writes PATH.tmp, then renames it to PATH. Exits 2 on bad usage, 1 when writing fails.
 #include <cerrno>
@@ -23,7 +25,7 @@
 namespace {
 
 int Usage(const char* why) {
-  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end]\n", why);
+  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words]\n", why);
   return 2;
 }
 
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
       options.embedding = true;
     } else if (arg == "--never-end") {
       options.never_end = true;
+    } else if (arg == "--whole-words") {
+      options.whole_words = true;
     } else {
       return Usage(("unknown or incomplete argument " + std::string(arg)).c_str());
     }

@@ -118,6 +118,16 @@ TEST(TinyGguf, SameSeedSameBytes) {
   EXPECT_NE(a, b);
 }
 
+TEST(TinyGguf, WholeWordsModelAddsNoSpacePrefix) {
+  const std::string plain = WriteTinyGguf({});
+  EXPECT_EQ(MetadataMap(std::get<GgufInfo>(Parse(plain))).count("tokenizer.ggml.add_space_prefix"), 0u);
+  const std::string words = WriteTinyGguf({.whole_words = true});
+  auto r = Parse(words);
+  ASSERT_TRUE(std::holds_alternative<GgufInfo>(r)) << std::get<std::string>(r);
+  EXPECT_EQ(MetadataMap(std::get<GgufInfo>(r)).at("tokenizer.ggml.add_space_prefix"), "false");
+  EXPECT_NE(words.substr(words.size() - plain.size() / 2), plain.substr(plain.size() / 2));  // other output rows
+}
+
 TEST(TinyGguf, ContextAndEmbeddingOptions) {
   auto r = Parse(WriteTinyGguf({.context_length = 2048}));
   ASSERT_TRUE(std::holds_alternative<GgufInfo>(r));
