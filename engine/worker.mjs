@@ -112,7 +112,7 @@ async function load(req) {
 // the context's lock. LlamaContext.dispatchPendingBatch holds that lock for
 // as long as any decode is queued, and with two or more sequences generating
 // there is always one queued: a request arriving then waited until the others
-// had finished (350-900 ms on the tiny model; under steady load, without
+// had finished (hundreds of ms on the tiny model; under steady load, without
 // bound). So while an erase waits, every sequence's generation pauses before
 // asking for its next token: the queue drains, the batch loop lets the lock
 // go, the erase runs, and generation resumes, one decode step later. The
