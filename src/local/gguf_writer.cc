@@ -170,10 +170,9 @@ constexpr float kSteer = 8.0f;
 
 bool Suppressed(const Vocab& vocab, uint64_t token, const TinyGgufOptions& options) {
   if (token == kUnkId || token == kBosId || token == 3) return true;
-  if (options.never_end && (token == 2 || token == kImEndId)) return true;
-  if (token >= kFirstByteId && token < kFirstByteId + 256) return token != kFirstByteId + '\n';
-  if (!options.whole_words || token < kFirstByteId + 256) return false;
-  return vocab.whole_words.count(vocab.tokens[token]) == 0;
+  if (token < kFirstByteId) return options.never_end && (token == 2 || token == kImEndId);
+  if (token < kFirstByteId + 256) return token != kFirstByteId + '\n';  // bytes: newline only
+  return options.whole_words && vocab.whole_words.count(vocab.tokens[token]) == 0;
 }
 
 void AddLlamaTensors(GgufBuilder* b, Weights* w, const Vocab& vocab, const TinyGgufOptions& options) {
