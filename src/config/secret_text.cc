@@ -191,6 +191,17 @@ bool Emit(const YAML::Node& node, std::string* out, std::string* error) {
     }
     *out = emitter.c_str();
     if (!out->empty() && out->back() != '\n') out->push_back('\n');
+    // yaml-cpp's emitter can write text its own parser refuses (a key read as
+    // "---" then NUL then more comes out as a plain "--- b:" at the start of a
+    // line, a document marker; found by fuzz/config_document_fuzz): what is
+    // written must read back, or it is not written.
+    YAML::Node back;
+    std::string why;
+    if (!LoadOneDocument(*out, &back, &why)) {
+      out->clear();
+      *error = "cannot write the document as YAML that reads back (" + why + ")";
+      return false;
+    }
     return true;
   } catch (const std::exception& e) {
     *error = std::string("cannot write the document as YAML: ") + e.what();

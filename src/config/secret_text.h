@@ -61,7 +61,8 @@ std::optional<std::string> ChildScalar(const YAML::Node& map, std::string_view k
 // max_nodes (aliases can make a small document huge).
 bool SetBlockStyle(YAML::Node root, size_t max_nodes);
 
-// Emits node as YAML text; false with *error set when the emitter fails.
+// Emits node as YAML text; false with *error set when the emitter fails or
+// writes text that does not read back as one document.
 bool Emit(const YAML::Node& node, std::string* out, std::string* error);
 
 }  // namespace sy::config::secret

@@ -487,6 +487,21 @@ TEST(ConfigDocumentMaskTest, NotOneYamlDocumentIsAnError) {
   EXPECT_TRUE(error.empty()) << error;
 }
 
+// yaml-cpp reads a key "---", NUL, " b" and its emitter writes it back as a
+// plain "--- b:" at the start of a line, which reads as a document marker
+// (found by fuzz/config_document_fuzz): an error, never unreadable YAML.
+TEST(ConfigDocumentMaskTest, ADocumentThatWouldNotReadBackIsAnError) {
+  using namespace std::string_literals;
+  const std::string text = "a: 1\n---\0 b\n"s;
+  std::string error;
+  EXPECT_EQ(MaskYamlText(text, &error), "");
+  EXPECT_TRUE(Contains(error, "reads back")) << error;
+  std::string restored;
+  EXPECT_FALSE(RestoreMasked(text, "a: 1\n", FakeEnv({}), &restored, &error));
+  EXPECT_TRUE(Contains(error, "reads back")) << error;
+  EXPECT_EQ(restored, "");
+}
+
 // ---------------------------------------------------------------------------
 // RestoreMasked
 
