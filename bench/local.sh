@@ -30,6 +30,10 @@
 #                        session turn reuses the cached previous answer instead
 #                        of evaluating it again (see docs/benchmarks.md: with
 #                        node-llama-cpp 3.21.1 that makes later turns slower)
+#   --shape S            the default model at another size: smollm2-135m or
+#                        qwen2.5-0.5b (tiny_gguf --shape: those models' blocks,
+#                        Q8_0 random weights, 112 MB / 380 MB), so the engine
+#                        does a real small model's work per token; default tiny
 #   --tokens N           max tokens per throughput request (default 256)
 #   --rounds R           rounds; medians over rounds are reported (default 3)
 #   --threads T          llama.cpp threads, both sides (default 1: this project's
@@ -68,7 +72,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODEL= TOKENS=256 ROUNDS=3 THREADS=1 CONTEXT=4096 PARALLEL=4 TURNS=10 SESSION_TOKENS=64 TRACE_ROUNDS=2
-GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER= WORDS=
+GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER= WORDS= SHAPE=tiny
 while [ $# -gt 0 ]; do
   case $1 in
     --model) MODEL=$2; shift ;;
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
     --wait-idle) WAIT_IDLE=$2; shift ;;
     --no-raw-worker) RAW_WORKER=0 ;;
     --whole-words) WORDS=--whole-words ;;
+    --shape) SHAPE=$2; shift ;;
     --rt) RT=1 ;;
     --worker) WORKER=$2; shift ;;
     --nice) NICE=$2; shift ;;
@@ -150,9 +155,9 @@ trap 'exit 130' INT TERM
 mkdir -p "$TMP/models"
 if [ -z "$MODEL" ]; then
   [ -x "$TINY_GGUF_BIN" ] || { echo "local.sh: $TINY_GGUF_BIN not found (scripts/build.sh)" >&2; exit 1; }
-  "$TINY_GGUF_BIN" --out "$TMP/bench.gguf" --never-end $WORDS >/dev/null
+  "$TINY_GGUF_BIN" --out "$TMP/bench.gguf" --never-end $WORDS --shape "$SHAPE" >/dev/null
   MODEL=$TMP/bench.gguf
-  NOTE=${NOTE:-tiny random-weight model (--never-end${WORDS:+ $WORDS})}
+  NOTE=${NOTE:-random-weight model (--never-end${WORDS:+ $WORDS} --shape $SHAPE)}
 fi
 MODEL=$(realpath "$MODEL")
 [ -f "$MODEL" ] || { echo "local.sh: no such model file: $MODEL" >&2; exit 1; }

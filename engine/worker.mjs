@@ -175,6 +175,30 @@ function parseJson(text, what) {
     }
 }
 
+// node-llama-cpp builds a grammar from any schema but checks what the model
+// wrote against its types only after generating it: a type it does not know
+// ("OBJECT" in Gemini's casing, "float") would fail the request then, as an
+// engine error. Checked first, as the caller's mistake.
+const SCHEMA_TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
+function checkSchemaTypes(schema, where) {
+    if (schema == null || typeof schema !== "object") return;
+    if (Array.isArray(schema)) {
+        for (const s of schema) checkSchemaTypes(s, where);
+        return;
+    }
+    if ("type" in schema) {
+        for (const t of [schema.type].flat()) {
+            if (!SCHEMA_TYPES.has(t))
+                throw new RequestError("invalid_request", `${where}: unknown JSON schema type ${JSON.stringify(t)}`);
+        }
+    }
+    for (const key of ["items", "additionalProperties", "not"]) checkSchemaTypes(schema[key], where);
+    for (const key of ["prefixItems", "anyOf", "oneOf", "allOf"]) checkSchemaTypes(schema[key], where);
+    for (const key of ["properties", "$defs", "definitions"]) {
+        if (schema[key] != null && typeof schema[key] === "object") checkSchemaTypes(Object.values(schema[key]), where);
+    }
+}
+
 // Protocol messages -> node-llama-cpp chat history (+ functions).
 function buildChat(req) {
     if (!Array.isArray(req.messages)) throw new RequestError("invalid_request", "messages must be an array");
@@ -213,7 +237,10 @@ function buildChat(req) {
             throw new RequestError("invalid_request", `the chat template (${wrapper.wrapperName}) has no native tool-call syntax`);
         if (req.json_schema) throw new RequestError("invalid_request", "tools and a JSON response format cannot be combined");
         functions = {};
-        for (const t of req.tools) functions[t.name] = {description: t.description, params: t.parameters};
+        for (const t of req.tools) {
+            checkSchemaTypes(t.parameters, `the parameters of tool ${t.name}`);
+            functions[t.name] = {description: t.description, params: t.parameters};
+        }
     }
     const tokens = wrapper.generateContextState({chatHistory: history, availableFunctions: functions})
         .contextText.tokenize(model.tokenizer);
@@ -348,6 +375,7 @@ const grammars = new Map();
 async function grammarFor(schema) {
     if (schema == null) return undefined;
     if (typeof schema !== "object") throw new RequestError("invalid_request", "json_schema must be an object");
+    checkSchemaTypes(schema, "the response format's JSON schema");
     const key = JSON.stringify(schema);
     let grammar = grammars.get(key);
     if (grammar == null) {

@@ -11,6 +11,10 @@
 
 namespace sy::local {
 
+// How a tensor's data is stored: F32, or Q8_0 (blocks of 32 values, an F16
+// scale and 32 int8s each, as ggml's reference quantizer writes them).
+enum class TensorType { kF32, kQ8_0 };
+
 // Collects metadata and F32 tensors in the order given, then lays out the
 // file: header, key/values, tensor infos, padding, and each tensor's data at
 // an offset that is a multiple of `alignment`. The builder writes no key of
@@ -28,9 +32,11 @@ class GgufBuilder {
   void AddStringArray(std::string_view key, const std::vector<std::string>& values);
   void AddF32Array(std::string_view key, const std::vector<float>& values);
   void AddI32Array(std::string_view key, const std::vector<int32_t>& values);
-  // An F32 tensor; dims in ggml order (dims[0] varies fastest).
-  // REQUIRES: 1..4 dims, and data.size() is their product.
-  void AddTensor(std::string_view name, std::vector<uint64_t> dims, std::vector<float> data);
+  // A tensor; dims in ggml order (dims[0] varies fastest), stored as `type`.
+  // REQUIRES: 1..4 dims, data.size() is their product, and for kQ8_0 dims[0]
+  // is a multiple of 32.
+  void AddTensor(std::string_view name, std::vector<uint64_t> dims, std::vector<float> data,
+                 TensorType type = TensorType::kF32);
 
   // The whole file.
   std::string Build() const;
@@ -40,6 +46,7 @@ class GgufBuilder {
     std::string name;
     std::vector<uint64_t> dims;
     std::vector<float> data;
+    TensorType type = TensorType::kF32;
   };
   void Key(std::string_view key, uint32_t type);
 
@@ -65,6 +72,20 @@ struct TinyGgufOptions {
   // generated, as a trained model's do: a follow-up turn reuses the cached
   // answer instead of evaluating it again (session benchmarks).
   bool whole_words = false;
+  // The chat model has Qwen2.5's tool-calling template and tool tags, and
+  // starts every answer with a tool call's opening (<tool_call> and
+  // '\n{"name": "'), as a trained model asked to use a tool does; the engine
+  // completes the call under its grammar. Tests of tool calls end to end.
+  bool tool_calls = false;
+  // The chat model's size. kTiny is the test model (below). The others have
+  // the block structure of a real small model (the vocabulary stays this
+  // one's) and Q8_0 weights, so that the engine does a real model's work per
+  // token: a random-weight stand-in for benchmarks, where the tiny model's
+  // microseconds per token make every fixed cost look large.
+  //   kSmolLm2_135m: SmolLM2-135M's blocks: 30, n_embd 576, n_ff 1536, 9 heads, 3 KV heads (112 MB)
+  //   kQwen25_05b:   Qwen2.5-0.5B's blocks: 24, n_embd 896, n_ff 4864, 14 heads, 2 KV heads (380 MB)
+  enum class Shape { kTiny, kSmolLm2_135m, kQwen25_05b };
+  Shape shape = Shape::kTiny;
 };
 
 // The tiny test model: GGUF v3, F32, 2 blocks, n_embd 64, 4 heads, n_ff 128,

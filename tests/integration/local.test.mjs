@@ -438,6 +438,147 @@ describe('local models', () => {
   });
 });
 
+describe('local model tool calls', () => {
+  // "caller" (tiny_gguf --tool-calls) has Qwen2.5's tool template and starts
+  // every answer with the opening of a call; the engine completes the call
+  // under its grammar: a declared function, arguments that fit its schema.
+  let dir;
+  let gateway;
+  let openai;
+  // A fresh copy per request: the Gemini SDK rewrites a schema's types in
+  // place ("object" -> "OBJECT").
+  const weather = () => ({
+    name: 'get_weather',
+    description: 'Current weather in a city',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string', enum: ['Paris', 'Oslo'] }, unit: { type: 'string', enum: ['C', 'F'] } },
+      required: ['city', 'unit'],
+    },
+  });
+  const question = [{ role: 'user', content: 'What is the weather in Paris?' }];
+  const checkArguments = (args) => {
+    assert.ok(['Paris', 'Oslo'].includes(args.city), JSON.stringify(args));
+    assert.ok(['C', 'F'].includes(args.unit), JSON.stringify(args));
+    assert.deepEqual(Object.keys(args).sort(), ['city', 'unit']);
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-local-'));
+    writeModels(path.join(dir, 'models'), { caller: ['--tool-calls'] });
+    gateway = await startGateway(localConfig(path.join(dir, 'models'), ['context_size: 2048', 'keep_alive: -1']), { dir });
+    openai = new OpenAI({ apiKey: 'none', baseURL: gateway.baseURL, maxRetries: 0, timeout: LOAD_MS });
+  });
+
+  after(async () => {
+    const result = await gateway?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(result?.code, 0, gateway?.child.output);
+  });
+
+  it('generates a call through the OpenAI SDK and takes its result back', async () => {
+    const res = await openai.chat.completions.create({
+      model: 'caller', messages: question, max_tokens: 64, temperature: 0,
+      tools: [{ type: 'function', function: weather() }],
+    });
+    const choice = res.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.equal(choice.message.tool_calls.length >= 1, true);
+    const call = choice.message.tool_calls[0];
+    assert.equal(call.type, 'function');
+    assert.equal(call.function.name, 'get_weather');
+    assert.match(call.id, /^call_/);
+    checkArguments(JSON.parse(call.function.arguments));
+    assert.ok(res.usage.completion_tokens > 0);
+
+    // The call and its result go back into the history: rendered by the
+    // template (the prompt grows by both) and answered.
+    const next = await openai.chat.completions.create({
+      model: 'caller', max_tokens: 64, temperature: 0, tools: [{ type: 'function', function: weather() }],
+      messages: [...question, choice.message, { role: 'tool', tool_call_id: call.id, content: '{"temp": 21}' }],
+    });
+    assert.ok(next.usage.prompt_tokens > res.usage.prompt_tokens + 10, JSON.stringify([res.usage, next.usage]));
+    assert.equal(next.choices[0].finish_reason, 'tool_calls');
+  });
+
+  it('streams the call as tool_calls deltas', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'caller', messages: question, max_tokens: 64, temperature: 0, stream: true,
+      tools: [{ type: 'function', function: weather() }],
+    });
+    let name = '';
+    let args = '';
+    let finish;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      for (const d of choice.delta?.tool_calls ?? []) {
+        if (d.index !== 0) continue;
+        name += d.function?.name ?? '';
+        args += d.function?.arguments ?? '';
+      }
+      finish = choice.finish_reason ?? finish;
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.equal(name, 'get_weather');
+    checkArguments(JSON.parse(args));
+  });
+
+  it('generates the call through the Anthropic, Gemini and Ollama SDKs', async () => {
+    const anthropic = new Anthropic({ apiKey: 'none', baseURL: gateway.origin, maxRetries: 0, timeout: LOAD_MS });
+    const msg = await anthropic.messages.create({
+      model: 'caller', max_tokens: 64, temperature: 0, messages: question,
+      tools: [{ name: 'get_weather', description: weather().description, input_schema: weather().parameters }],
+    });
+    assert.equal(msg.stop_reason, 'tool_use');
+    const use = msg.content.find((b) => b.type === 'tool_use');
+    assert.equal(use.name, 'get_weather');
+    checkArguments(use.input);
+
+    const genai = new GoogleGenAI({ apiKey: 'none', httpOptions: { baseUrl: gateway.origin, timeout: LOAD_MS } });
+    const gem = await genai.models.generateContent({
+      model: 'caller', contents: 'What is the weather in Paris?',
+      config: { maxOutputTokens: 64, temperature: 0, tools: [{ functionDeclarations: [weather()] }] },
+    });
+    const fc = gem.functionCalls?.[0];
+    assert.equal(fc?.name, 'get_weather', JSON.stringify(gem));
+    checkArguments(fc.args);
+
+    const ollama = new Ollama({ host: gateway.origin });
+    const chat = await ollama.chat({
+      model: 'caller', messages: question, options: { temperature: 0, num_predict: 64 },
+      tools: [{ type: 'function', function: weather() }],
+    });
+    const oc = chat.message.tool_calls?.[0];
+    assert.equal(oc?.function.name, 'get_weather', JSON.stringify(chat));
+    checkArguments(oc.function.arguments);
+  });
+
+  it('refuses a schema type the engine does not know with a 400 that names the tool', async () => {
+    const bad = weather();
+    bad.parameters.properties.city.type = 'STRING';
+    const res = await post(gateway.origin, '/api/chat', {
+      model: 'caller', stream: false, messages: question, tools: [{ type: 'function', function: bad }],
+    });
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).error, /get_weather.*"STRING"/);
+    await assert.rejects(
+      openai.chat.completions.create({
+        model: 'caller', messages: question, max_tokens: 4,
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'float' } } },
+      }),
+      (e) => e.status === 400 && /"float"/.test(e.message),
+    );
+  });
+
+  it('says the template has tools in /api/show', async () => {
+    const res = await post(gateway.origin, '/api/show', { model: 'caller' });
+    assert.equal(res.status, 200);
+    const show = await res.json();
+    assert.match(show.template, /<tool_call>/);
+  });
+});
+
 describe('local model sessions survive a restart', () => {
   it('keeps history in the store (SQLite by default)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-local-'));

@@ -1,7 +1,7 @@
 // tiny_gguf: writes the tiny random-weight GGUF test model (src/local/gguf_writer.h)
 // that node-llama-cpp loads in milliseconds: for the local engine's tests.
 //
-//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words]
+//   tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words] [--tool-calls] [--shape S]
 //
 //   --seed N       weights' PRNG seed (default 1); the same seed gives the same bytes
 //   --context N    the model's training context length (default 4096; 512 with --embedding,
@@ -10,6 +10,11 @@
 //   --never-end    the chat model never ends a generation itself: it always runs to max_tokens
 //   --whole-words  the chat model generates whole words only, so its answers tokenize back to
 //                  the tokens it generated (as a trained model's do): session benchmarks
+//   --tool-calls   the chat model has Qwen2.5's tool-calling template and starts every answer
+//                  with a tool call (the engine completes it under its grammar): tool-call tests
+//   --shape S      the chat model's size: tiny (default, F32, 0.56 MB), smollm2-135m or
+//                  qwen2.5-0.5b (those models' blocks with Q8_0 random weights and this
+//                  vocabulary: a real small model's work per token, for benchmarks)
 //
 // Writes PATH.tmp, then renames it to PATH. Exits 2 on bad usage, 1 when writing fails.
 #include <cerrno>
@@ -25,7 +30,7 @@
 namespace {
 
 int Usage(const char* why) {
-  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words]\n", why);
+  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words] [--tool-calls] [--shape tiny|smollm2-135m|qwen2.5-0.5b]\n", why);
   return 2;
 }
 
@@ -70,11 +75,29 @@ int main(int argc, char** argv) {
       options.never_end = true;
     } else if (arg == "--whole-words") {
       options.whole_words = true;
+    } else if (arg == "--tool-calls") {
+      options.tool_calls = true;
+    } else if (arg == "--shape" && has_value) {
+      const std::string_view shape = argv[++i];
+      using Shape = sy::local::TinyGgufOptions::Shape;
+      if (shape == "tiny") {
+        options.shape = Shape::kTiny;
+      } else if (shape == "smollm2-135m") {
+        options.shape = Shape::kSmolLm2_135m;
+      } else if (shape == "qwen2.5-0.5b") {
+        options.shape = Shape::kQwen25_05b;
+      } else {
+        return Usage("--shape is tiny, smollm2-135m or qwen2.5-0.5b");
+      }
     } else {
       return Usage(("unknown or incomplete argument " + std::string(arg)).c_str());
     }
   }
   if (out.empty()) return Usage("--out is required");
+  if (options.embedding && (options.tool_calls || options.never_end || options.whole_words ||
+                            options.shape != sy::local::TinyGgufOptions::Shape::kTiny)) {
+    return Usage("--embedding takes none of the chat model's options");
+  }
   options.context_length = context.value_or(options.embedding ? 512 : 4096);
   const std::string bytes = sy::local::WriteTinyGguf(options);
   if (!WriteFile(out, bytes)) {

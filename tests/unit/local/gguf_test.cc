@@ -128,6 +128,68 @@ TEST(TinyGguf, WholeWordsModelAddsNoSpacePrefix) {
   EXPECT_NE(words.substr(words.size() - plain.size() / 2), plain.substr(plain.size() / 2));  // other output rows
 }
 
+TEST(TinyGguf, RealModelShapesAreQ8_0WithTheirBlocks) {
+  const std::string file = WriteTinyGguf({.context_length = 2048, .never_end = true,
+                                          .shape = TinyGgufOptions::Shape::kSmolLm2_135m});
+  auto r = Parse(file);
+  ASSERT_TRUE(std::holds_alternative<GgufInfo>(r)) << std::get<std::string>(r);
+  const auto& info = std::get<GgufInfo>(r);
+  EXPECT_EQ(info.name, "switchyard-random-smollm2-135m-shape");
+  EXPECT_EQ(info.quantization, "Q8_0");
+  EXPECT_EQ(info.embedding_length, 576);
+  EXPECT_EQ(info.block_count, 30);
+  EXPECT_EQ(info.context_length, 2048);
+  const auto meta = MetadataMap(info);
+  EXPECT_EQ(meta.at("llama.attention.head_count"), "9");
+  EXPECT_EQ(meta.at("llama.attention.head_count_kv"), "3");
+  EXPECT_EQ(meta.at("llama.feed_forward_length"), "1536");
+  EXPECT_EQ(meta.at("llama.rope.dimension_count"), "64");
+  // SmolLM2-135M's blocks: q and o 576x576, k and v 576x192, three 576x1536, two norms.
+  const int64_t v = info.vocab_size;
+  const int64_t block = 2 * 576 * 576 + 2 * 576 * 192 + 3 * 576 * 1536 + 2 * 576;
+  EXPECT_EQ(info.parameter_count, 2 * 576 * v + 30 * block + 576);
+  // Q8_0 stores 32 values in 34 bytes: the file is about 34/32 bytes per weight.
+  EXPECT_GT(file.size(), static_cast<size_t>(info.parameter_count));
+  EXPECT_LT(file.size(), static_cast<size_t>(info.parameter_count) * 11 / 10);
+  EXPECT_EQ(file.size() % 32, 0u);
+}
+
+TEST(TinyGguf, ToolCallModelHasTheToolTagsAndTemplate) {
+  auto plain = Parse(WriteTinyGguf({}));
+  auto r = Parse(WriteTinyGguf({.tool_calls = true}));
+  ASSERT_TRUE(std::holds_alternative<GgufInfo>(r)) << std::get<std::string>(r);
+  ASSERT_TRUE(std::holds_alternative<GgufInfo>(plain));
+  const auto& info = std::get<GgufInfo>(r);
+  const auto& base = std::get<GgufInfo>(plain);
+  // Four tags and the piece after <tool_call>, after the default vocabulary.
+  EXPECT_EQ(info.vocab_size, base.vocab_size + 5);
+  EXPECT_NE(info.chat_template.find("<tool_call>"), std::string::npos);
+  EXPECT_NE(info.chat_template.find("if tools"), std::string::npos);
+  const auto meta = MetadataMap(info);
+  EXPECT_EQ(meta.at("tokenizer.ggml.add_space_prefix"), "false");  // as Qwen2.5's BPE: no space after a tag
+}
+
+TEST(GgufBuilder, Q8_0BlocksHoldAnF16ScaleAndRoundedValues) {
+  GgufBuilder b;
+  std::vector<float> data(32, 0.0f);
+  data[0] = 1.27f;   // max |x|: d = 0.01
+  data[1] = -0.5f;   // -50
+  data[2] = 0.004f;  // 0.4 rounds to 0
+  data[3] = 0.016f;  // 1.6 rounds to 2
+  b.AddTensor("t", {32}, data, TensorType::kQ8_0);
+  const std::string file = b.Build();
+  auto r = Parse(file);
+  ASSERT_TRUE(std::holds_alternative<GgufInfo>(r)) << std::get<std::string>(r);
+  const std::string block = file.substr(file.size() - 64, 34);  // the data, then padding to 32
+  const uint16_t d = static_cast<uint16_t>(static_cast<uint8_t>(block[0]) | static_cast<uint8_t>(block[1]) << 8);
+  EXPECT_EQ(d, 0x211Fu);  // 0.01 as binary16 (0.010002136)
+  EXPECT_EQ(static_cast<int8_t>(block[2]), 127);
+  EXPECT_EQ(static_cast<int8_t>(block[3]), -50);
+  EXPECT_EQ(static_cast<int8_t>(block[4]), 0);
+  EXPECT_EQ(static_cast<int8_t>(block[5]), 2);
+  EXPECT_EQ(block.substr(6), std::string(28, '\0'));
+}
+
 TEST(TinyGguf, ContextAndEmbeddingOptions) {
   auto r = Parse(WriteTinyGguf({.context_length = 2048}));
   ASSERT_TRUE(std::holds_alternative<GgufInfo>(r));
