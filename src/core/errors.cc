@@ -24,6 +24,7 @@ int HttpStatus(ErrorCode code) {
     case ErrorCode::kNoProvider: return 503;
     case ErrorCode::kUpstreamTimeout: return 504;
     case ErrorCode::kShuttingDown: return 503;
+    case ErrorCode::kUnavailable: return 503;
   }
   return 500;
 }
@@ -46,6 +47,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kNoProvider: return "no_provider_available";
     case ErrorCode::kUpstreamTimeout: return "timeout_error";
     case ErrorCode::kShuttingDown: return "server_shutting_down";
+    case ErrorCode::kUnavailable: return "service_unavailable";
   }
   return "server_error";
 }

@@ -29,6 +29,7 @@ enum class ErrorCode {
   kNoProvider,          // 503: no provider could be reached
   kUpstreamTimeout,     // 504: upstream did not answer within its timeout
   kShuttingDown,        // 503: server is draining
+  kUnavailable,         // 503: a part the endpoint needs is not ready (chat sessions: the store not read yet)
 };
 
 // Two texts: `message` goes to the client and never holds internal

@@ -58,18 +58,25 @@ SessionBook::SessionBook(gov::Store* store, size_t max_sessions, size_t max_mess
   if (store_ == nullptr) return;
   std::vector<gov::ChatSession> loaded;
   load_status_ = store_->LoadSessions(&loaded);
-  if (!load_status_.ok()) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (load_status_.ok()) {
+    AdoptLocked(std::move(loaded));
+    if (!sessions_.empty()) log::Info("chat sessions: ", sessions_.size(), " loaded from the ", store_->Kind(), " store");
+  } else {
     log::Error("chat sessions: cannot load them from the ", store_->Kind(), " store (", load_status_.message(),
-               "); starting with none");
-    loaded.clear();
+               "); the session endpoints answer 503 until it can be read");
+    available_ = false;
   }
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+void SessionBook::AdoptLocked(std::vector<gov::ChatSession> loaded) {
   // Least recently updated first: each goes to the front of recency_.
   std::sort(loaded.begin(), loaded.end(), [](const gov::ChatSession& a, const gov::ChatSession& b) {
     if (a.updated_ms != b.updated_ms) return a.updated_ms < b.updated_ms;
     if (a.created_ms != b.created_ms) return a.created_ms < b.created_ms;
     return a.id < b.id;
   });
-  std::lock_guard<std::mutex> lock(mu_);
   for (gov::ChatSession& s : loaded) {
     last_stamp_ = std::max(last_stamp_, s.updated_ms);
     auto [it, created] = sessions_.try_emplace(s.id);
@@ -83,8 +90,11 @@ SessionBook::SessionBook(gov::Store* store, size_t max_sessions, size_t max_mess
     if (e.session.messages.size() != before) MarkLocked(e.session.id);
   }
   EvictLocked();
-  if (!sessions_.empty()) log::Info("chat sessions: ", sessions_.size(), " loaded from the ", store_->Kind(), " store");
-  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+bool SessionBook::Available() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return available_;
 }
 
 SessionBook::~SessionBook() {
@@ -128,6 +138,7 @@ void SessionBook::Append(const std::string& id, std::vector<gov::ChatMessage> me
   if (!ValidId(id)) return;
   for (gov::ChatMessage& m : messages) ReplaceNul(&m.content);
   std::lock_guard<std::mutex> lock(mu_);
+  if (!available_) return;
   auto [it, created] = sessions_.try_emplace(id);
   Entry& e = it->second;
   if (created) {
@@ -225,6 +236,30 @@ void SessionBook::WriterLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   std::chrono::milliseconds delay = kRetryFirst;
   bool failing = false;
+  // Reads the store again until it can (the book is unavailable meanwhile;
+  // nothing is dirty then, as no change is taken).
+  while (!available_ && !stop_) {
+    writer_cv_.wait_for(lock, delay, [&] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    std::vector<gov::ChatSession> loaded;
+    const gov::Status s = store_->LoadSessions(&loaded);
+    if (!s.ok()) {
+      delay = std::min(delay * 2, kRetryMost);
+      log::Warn("chat sessions: still cannot read the ", store_->Kind(), " store (", s.message(), "); retrying in ",
+                delay.count(), " ms");
+    }
+    lock.lock();
+    if (s.ok()) {
+      AdoptLocked(std::move(loaded));
+      available_ = true;
+      delay = kRetryFirst;
+      const size_t n = sessions_.size();
+      lock.unlock();
+      log::Info("chat sessions: ", n, " loaded from the ", store_->Kind(), " store; the session endpoints are available");
+      lock.lock();
+    }
+  }
   while (true) {
     if (failing) {
       writer_cv_.wait_for(lock, delay, [&] { return stop_ || kick_; });

@@ -12,6 +12,11 @@
 // (LoadSessions) and Flush/the destructor wait on the store; the destructor
 // makes one last try and logs how many changes it could not write.
 //
+// When the store cannot be read at start, the book is unavailable: it holds
+// nothing and takes no change (which would overwrite a stored history it has
+// not read), callers answer 503, and the writer thread reads the store again
+// with the same back-off until it can; then the book is available for good.
+//
 // Limits: past max_sessions the least recently updated session is dropped
 // (and deleted from the store); past max_messages_per_session (the leading
 // system message counted) the oldest messages after the system message go.
@@ -39,7 +44,8 @@ class SessionBook {
  public:
   // store may be null (store: none): memory only, no writer thread.
   // Otherwise loads every session from the store (blocking; called at
-  // start): when that fails the book starts empty and LoadStatus() says why.
+  // start): when that fails the book is unavailable until a later read
+  // succeeds, and LoadStatus() says why the first one failed.
   // Limits below 1 count as 1.
   explicit SessionBook(gov::Store* store, size_t max_sessions = 10000, size_t max_messages_per_session = 2000);
   // Writes what is pending (one last try), then stops the writer thread.
@@ -52,6 +58,10 @@ class SessionBook {
 
   // The result of the load at construction (OK with no store).
   const gov::Status& LoadStatus() const { return load_status_; }
+  // False while the store has not been read (see above): History and Ids
+  // then see nothing, and Append, Delete and Rollback change nothing. Once
+  // true, stays true.
+  bool Available() const;
 
   // The session's messages in order; nullopt when there is no such session.
   std::optional<std::vector<gov::ChatMessage>> History(const std::string& id) const;
@@ -91,6 +101,8 @@ class SessionBook {
   void TrimLocked(gov::ChatSession* s) const;
   // REQUIRES: mu_ held. Drops least recently updated sessions past the limit.
   void EvictLocked();
+  // REQUIRES: mu_ held. Takes in the sessions read from the store.
+  void AdoptLocked(std::vector<gov::ChatSession> loaded);
 
   struct PassResult;
   void WriterLoop();
@@ -107,6 +119,7 @@ class SessionBook {
   std::unordered_map<std::string, Entry> sessions_;
   std::list<std::string> recency_;  // ids, most recently updated first
   int64_t last_stamp_ = 0;
+  bool available_ = true;  // the store has been read (or there is none)
 
   // Write-behind state, under mu_. Every change increments change_seq_;
   // durable_seq_ is the change_seq_ up to which everything is in the store.

@@ -268,12 +268,6 @@ Gateway::Gateway(config::Config config, gov::Governance* governance)
   }
   admin_ = std::make_unique<AdminApi>(*this);
   sessions_ = std::make_unique<local::SessionBook>(gov_->store());
-  if (!sessions_->LoadStatus().ok()) {
-    // The store is down at start (PostgreSQL): sessions start empty here;
-    // one continued now replaces its history in the store when written.
-    log::Warn("chat sessions could not be read from the store (", sessions_->LoadStatus().message(),
-              "); starting with none");
-  }
   llmservice::LlmServiceFrontDoor::SetSessions(sessions_.get());
 }
 
@@ -521,6 +515,11 @@ boost::asio::awaitable<void> Gateway::HandleSessions(GatewayRequest& request, co
                                                      ResponseSink& sink) {
   const WireProtocol protocol = WireProtocol::kLlmService;
   local::SessionBook& book = *sessions_;
+  if (!book.Available()) {
+    const GatewayError unavailable = llmservice::LlmServiceFrontDoor::SessionsUnavailable();
+    co_await SendError(sink, unavailable, protocol);
+    co_return;
+  }
   if (route.endpoint == Endpoint::kSessions) {
     std::string body;
     json::Writer w(&body);

@@ -573,6 +573,61 @@ describe('PostgreSQL outages (a PostgreSQL of the test\'s own)', () => {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });
+  it('chat sessions: started with the database down, the session endpoints answer 503, never an empty history, '
+    + 'and come back with it', async () => {
+    if (!pg.up) pg.start();
+    const db = createDatabase(pg.url);
+    // The LLM service's sampling defaults (top_k, repeat_penalty) are local
+    // models' parameters: dropped for this remote one.
+    const config = configYaml(mock.url, { store: db.url }).replace('type: openai', 'type: openai\n    drop_params: true');
+    let g = await gateway(config);
+    let running = true;
+    const turn = () => fetch(`${g.origin}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CFG_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ 'model-name': 'gpt-4', prompt: 'remember me', 'session-id': 'pg-1', 'max-token': 4 }),
+    });
+    const get = (pathname) => fetch(`${g.origin}${pathname}`, { headers: { authorization: `Bearer ${CFG_KEY}` } });
+    try {
+      const first = await turn();
+      assert.equal(first.status, 200, await first.clone().text());
+      await first.text();
+      await g.stop();
+      running = false;
+
+      pg.stop('fast');
+      g = await gateway(config);
+      running = true;
+      for (const pathname of ['/sessions', '/chat/history/pg-1']) {
+        const res = await get(pathname);
+        assert.equal(res.status, 503, pathname);
+        assert.equal(res.headers.get('retry-after'), '5');
+        assert.match((await res.json()).error, /sessions are unavailable/);
+      }
+      // A turn now would be answered without its history and recorded over it.
+      const refused = await turn();
+      assert.equal(refused.status, 503);
+      await refused.text();
+      assert.equal((await g.chat(CFG_KEY)).status, 200, 'other requests are served');
+
+      pg.start();
+      const history = await until('the session endpoints are back with the stored history', async () => {
+        const res = await get('/chat/history/pg-1');
+        return res.status === 200 ? res.json() : null;
+      }, 40000 * SLOW, 200);
+      assert.deepEqual(history.filter((m) => m.role === 'user').map((m) => m.content), ['remember me']);
+      const second = await turn();
+      assert.equal(second.status, 200);
+      await second.text();
+      const after = await (await get('/chat/history/pg-1')).json();
+      assert.deepEqual(after.filter((m) => m.role === 'user').map((m) => m.content), ['remember me', 'remember me']);
+      await g.stop();
+      running = false;
+    } finally {
+      if (running) await g.gw.stop('SIGKILL');
+      if (pg.up) db.drop();
+    }
+  });
 });
 
 describe('SIGTERM on SQLite', () => {

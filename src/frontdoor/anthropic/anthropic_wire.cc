@@ -55,6 +55,7 @@ std::string_view ErrorTypeName(ErrorCode code) {
     case ErrorCode::kUpstreamTimeout: return "timeout_error";
     case ErrorCode::kNoProvider:
     case ErrorCode::kShuttingDown: return "overloaded_error";
+    case ErrorCode::kUnavailable: return "api_error";
     case ErrorCode::kBadRequest:
     case ErrorCode::kMethodNotAllowed:
     case ErrorCode::kRequestTimeout:

@@ -222,6 +222,13 @@ bool TakeSocketPieces(std::string* buffer, std::vector<std::string>* pieces) {
 void LlmServiceFrontDoor::SetSessions(local::SessionBook* book) { g_sessions.store(book); }
 local::SessionBook* LlmServiceFrontDoor::sessions() { return g_sessions.load(); }
 
+GatewayError LlmServiceFrontDoor::SessionsUnavailable() {
+  GatewayError e = MakeError(ErrorCode::kUnavailable,
+                             "Chat sessions are unavailable: the store could not be read yet; retrying.");
+  e.retry_after = "5";
+  return e;
+}
+
 std::variant<InternalRequest, GatewayError> LlmServiceFrontDoor::Peek(FrontDoorInput input) const {
   object o;
   if (auto e = Root(input.body, &o)) return *e;
@@ -289,7 +296,12 @@ std::optional<GatewayError> LlmServiceFrontDoor::ParseChat(const InternalRequest
   }
   out->session = session;
   std::optional<std::vector<gov::ChatMessage>> history;
-  if (local::SessionBook* book = g_sessions.load()) history = book->History(session);
+  if (local::SessionBook* book = g_sessions.load()) {
+    // A turn answered without the stored history, or recorded over it, would
+    // lose the conversation: none is taken until the store has been read.
+    if (!book->Available()) return LlmServiceFrontDoor::SessionsUnavailable();
+    history = book->History(session);
+  }
   std::string kept_system;
   if (history) {
     for (const auto& m : *history) {

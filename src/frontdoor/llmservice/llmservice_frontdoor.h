@@ -61,6 +61,8 @@ class LlmServiceFrontDoor final : public FrontDoor {
   // The book sessions are kept in (the gateway sets it; null: no sessions).
   static void SetSessions(local::SessionBook* book);
   static local::SessionBook* sessions();
+  // 503 with Retry-After: the book is not Available() (its store not read).
+  static GatewayError SessionsUnavailable();
 
   std::variant<InternalRequest, GatewayError> Peek(FrontDoorInput input) const override;
   std::optional<GatewayError> ParseChat(const InternalRequest& request, chat::Request* out) const override;

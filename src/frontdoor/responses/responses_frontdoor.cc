@@ -21,7 +21,8 @@ std::string_view ErrorType(ErrorCode code) {
     case ErrorCode::kProviderError:
     case ErrorCode::kNoProvider:
     case ErrorCode::kUpstreamTimeout:
-    case ErrorCode::kShuttingDown: return "api_error";
+    case ErrorCode::kShuttingDown:
+    case ErrorCode::kUnavailable: return "api_error";
     default: return "invalid_request_error";
   }
 }

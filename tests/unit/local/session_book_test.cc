@@ -182,13 +182,31 @@ TEST(SessionBook, LoadKeepsTheLimitsAndTheStoreFollows) {
   EXPECT_GT(stored["s1"].updated_ms, 2000);
 }
 
-TEST(SessionBook, AFailedLoadStartsEmptyAndSaysSo) {
+TEST(SessionBook, AFailedLoadLeavesTheBookUnavailableUntilTheStoreIsRead) {
   FakeStore store;
+  ChatSession old;
+  old.id = "old";
+  old.messages = Msgs({{"user", "first"}, {"assistant", "answer"}});
+  old.created_ms = old.updated_ms = 1000;
+  ASSERT_TRUE(store.SaveSession(old).ok());
   store.down = true;
   SessionBook book(&store);
   EXPECT_EQ(book.LoadStatus().kind(), gov::Status::Kind::kUnavailable);
+  EXPECT_FALSE(book.Available());
+  EXPECT_TRUE(book.Ids().empty());
+  // Taking a change now would overwrite "old" with this turn alone.
+  book.Append("old", Msgs({{"user", "second"}}));
+  EXPECT_FALSE(book.Delete("old"));
+  EXPECT_FALSE(book.Rollback("old", 1));
   EXPECT_TRUE(book.Ids().empty());
   store.down = false;
+  // The writer reads the store again after its back-off (1 s first).
+  for (int i = 0; i < 1000 && !book.Available(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(book.Available());
+  EXPECT_EQ(Lines(book.History("old")), (L{"user:first", "assistant:answer"}));
+  book.Append("old", Msgs({{"user", "second"}}));
+  book.Flush();
+  EXPECT_EQ(Lines(Stored(&store)["old"].messages), (L{"user:first", "assistant:answer", "user:second"}));
 }
 
 TEST(SessionBook, StoreFailuresAreRetriedAndChangesCoalesce) {
