@@ -287,25 +287,32 @@ bool Suppressed(const Vocab& vocab, uint64_t token, const TinyGgufOptions& optio
 // syntax; the engine then constrains the rest of the call (a declared
 // function's name, arguments that fit its schema) with a grammar. After
 // </tool_call> (dimension 3) comes <|im_end|>: one call, and the turn ends.
-void ScriptToolCall(const Vocab& vocab, uint64_t n, std::vector<float>* embd, std::vector<float>* output) {
+struct ScriptRow {
+  uint64_t token, dimension;
+};
+// The embedding rows (input: newline, <tool_call>, </tool_call>) or the
+// output rows (what follows each: <tool_call>, the piece, <|im_end|>).
+std::vector<ScriptRow> ToolCallScript(const Vocab& vocab, bool outputs) {
   const uint64_t n_vocab = vocab.tokens.size();
-  for (uint64_t t = 0; t < n_vocab; ++t) {
-    for (uint64_t d : {1, 2, 3}) (*embd)[t * n + d] = (*output)[t * n + d] = 0.0f;
-  }
   auto id = [&](std::string_view piece) {
     for (uint64_t t = 0; t < n_vocab; ++t) {
       if (vocab.tokens[t] == piece) return t;
     }
     return uint64_t{0};  // not reached: the pieces are in the tool-call vocabulary
   };
-  const uint64_t newline = kFirstByteId + '\n', open = id("<tool_call>"), name = n_vocab - 1;
-  const uint64_t close = id("</tool_call>");
-  (*embd)[newline * n + 1] = kSteer;
-  (*output)[open * n + 1] = kSteer;
-  (*embd)[open * n + 2] = kSteer;
-  (*output)[name * n + 2] = kSteer;
-  (*embd)[close * n + 3] = kSteer;
-  (*output)[kImEndId * n + 3] = kSteer;
+  const uint64_t newline = kFirstByteId + '\n', open = id("<tool_call>"), close = id("</tool_call>");
+  const uint64_t name = n_vocab - 1;  // the piece '\n{"name": "', added last
+  if (outputs) return {{open, 1}, {name, 2}, {kImEndId, 3}};
+  return {{newline, 1}, {open, 2}, {close, 3}};
+}
+
+// Zeroes dimensions 1-3 of every row of `rows_of` (n wide), then sets kSteer
+// at the script's rows.
+void ApplyScript(const std::vector<ScriptRow>& script, uint64_t n, std::vector<float>* rows_of) {
+  for (uint64_t t = 0; t < rows_of->size() / n; ++t) {
+    for (uint64_t d : {1, 2, 3}) (*rows_of)[t * n + d] = 0.0f;
+  }
+  for (const ScriptRow& r : script) (*rows_of)[r.token * n + r.dimension] = kSteer;
 }
 
 void AddLlamaTensors(GgufBuilder* b, Weights* w, const Vocab& vocab, const TinyGgufOptions& options,
@@ -315,8 +322,8 @@ void AddLlamaTensors(GgufBuilder* b, Weights* w, const Vocab& vocab, const TinyG
   const TensorType q = shape.weights;
   std::vector<float> embd = w->Random(n * n_vocab);
   for (uint64_t t = 0; t < n_vocab; ++t) embd[t * n] = kSteer;
-  // The output rows come after the blocks in the weights' random stream, but
-  // the tool-call script sets rows of both: draw them now.
+  if (options.tool_calls) ApplyScript(ToolCallScript(vocab, false), n, &embd);
+  b->AddTensor("token_embd.weight", {n, n_vocab}, std::move(embd), q);
   std::vector<float> block_norm = Weights::Fill(n, 1.0f);
   block_norm[0] = 0.0f;
   if (options.tool_calls) block_norm[1] = block_norm[2] = block_norm[3] = 0.0f;
@@ -335,8 +342,7 @@ void AddLlamaTensors(GgufBuilder* b, Weights* w, const Vocab& vocab, const TinyG
   b->AddTensor("output_norm.weight", {n}, Weights::Fill(n, 1.0f));
   std::vector<float> output = w->Random(n * n_vocab);
   for (uint64_t t = 0; t < n_vocab; ++t) output[t * n] = Suppressed(vocab, t, options) ? -kSteer : 0.0f;
-  if (options.tool_calls) ScriptToolCall(vocab, n, &embd, &output);
-  b->AddTensor("token_embd.weight", {n, n_vocab}, std::move(embd), q);
+  if (options.tool_calls) ApplyScript(ToolCallScript(vocab, true), n, &output);
   b->AddTensor("output.weight", {n, n_vocab}, std::move(output), q);
 }
 
