@@ -57,6 +57,9 @@ struct InternalRequest {
   // batchEmbedContents repeats it per request): such a request is translated
   // even to a provider of its own protocol.
   bool passthrough_ok = true;
+  // When the front door read the request, on its clock (ns since the epoch),
+  // for protocols that report durations (Ollama); 0 when not taken.
+  int64_t received_ns = 0;
 };
 
 }  // namespace sy

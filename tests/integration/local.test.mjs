@@ -298,14 +298,21 @@ describe('local models', () => {
     });
     assert.equal(res.done_reason, 'length');
     assert.equal(res.eval_count, 6);
+    // Durations (ns) as the gateway saw them: clients divide by them.
+    assert.ok(res.total_duration > 0 && res.eval_duration === res.total_duration, JSON.stringify(res));
     let streamed = '';
+    let last;
     for await (const part of await ollama.chat({
       model: 'endless', messages: [{ role: 'user', content: 'hi' }], options: { temperature: 0, num_predict: 6 },
       stream: true,
     })) {
       streamed += part.message.content;
+      last = part;
     }
     assert.equal(streamed, res.message.content);
+    assert.equal(last.done, true);
+    assert.ok(last.prompt_eval_duration > 0 && last.eval_duration > 0, JSON.stringify(last));
+    assert.equal(last.total_duration, last.prompt_eval_duration + last.eval_duration);
     const ps = await ollama.ps();
     assert.ok(ps.models.some((m) => m.name === 'endless' && m.details.format === 'gguf'));
   });

@@ -21,6 +21,16 @@ void WriteToolCall(json::Writer& w, int index, std::string_view id, std::string_
 
 // The members after "done": done_reason and the metrics (durations are 0:
 // the gateway does not measure the upstream's phases).
-void WriteDoneMembers(json::Writer& w, chat::FinishReason finish, const chat::Usage& usage);
+// Ollama's durations (ns), as the gateway saw them: total from the request
+// to the end; prompt_eval up to the first generated piece and eval after it
+// (a whole response has no first piece to see: eval is the total then).
+// The gateway cannot tell a model's load apart: load is 0.
+struct Durations {
+  int64_t total = 0;
+  int64_t prompt_eval = 0;
+  int64_t eval = 0;
+};
+void WriteDoneMembers(json::Writer& w, chat::FinishReason finish, const chat::Usage& usage, const Durations& d);
+int64_t Since(int64_t from, int64_t to);
 
 }  // namespace sy::ollama::encode

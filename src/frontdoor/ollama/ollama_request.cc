@@ -497,6 +497,7 @@ std::variant<InternalRequest, GatewayError> OllamaFrontDoor::Peek(FrontDoorInput
   req.operation = is_chat ? Operation::kChatCompletions : Operation::kEmbeddings;
   req.wire = WireProtocol::kOllama;
   req.shape = shape;
+  req.received_ns = now_ns_();
 
   element e;
   if (obj["model"].get(e)) return BadRequest("Missing required parameter: 'model'.", "model");

@@ -29,12 +29,15 @@ void WriteToolCall(json::Writer& w, int index, std::string_view id, std::string_
   w.EndObject();
 }
 
-void WriteDoneMembers(json::Writer& w, chat::FinishReason finish, const chat::Usage& usage) {
+void WriteDoneMembers(json::Writer& w, chat::FinishReason finish, const chat::Usage& usage, const Durations& d) {
   w.Key("done_reason").String(DoneReason(finish));
-  w.Key("total_duration").Int(0).Key("load_duration").Int(0);
-  w.Key("prompt_eval_count").Int(usage.input_tokens).Key("prompt_eval_duration").Int(0);
-  w.Key("eval_count").Int(usage.output_tokens).Key("eval_duration").Int(0);
+  w.Key("total_duration").Int(d.total).Key("load_duration").Int(0);
+  w.Key("prompt_eval_count").Int(usage.input_tokens).Key("prompt_eval_duration").Int(d.prompt_eval);
+  w.Key("eval_count").Int(usage.output_tokens).Key("eval_duration").Int(d.eval);
 }
+
+// ns from `from` to `to`; 0 when `from` was not taken or the clock went back.
+int64_t Since(int64_t from, int64_t to) { return from > 0 && to > from ? to - from : 0; }
 
 }  // namespace encode
 
@@ -47,7 +50,8 @@ std::string OllamaFrontDoor::EncodeResponse(const InternalRequest& request, cons
   }
   std::string out;
   json::Writer w(&out);
-  w.BeginObject().Key("model").String(request.model).Key("created_at").String(wire::FormatTimeNs(now_ns_()));
+  const int64_t now = now_ns_();
+  w.BeginObject().Key("model").String(request.model).Key("created_at").String(wire::FormatTimeNs(now));
   if (request.shape == kShapeGenerate) {
     // /api/generate has no tools: calls (which it never asks for) are dropped.
     w.Key("response").String(text);
@@ -65,7 +69,8 @@ std::string OllamaFrontDoor::EncodeResponse(const InternalRequest& request, cons
     w.EndObject();
   }
   w.Key("done").Bool(true);
-  encode::WriteDoneMembers(w, response.finish, response.usage.value_or(chat::Usage{}));
+  const int64_t total = encode::Since(request.received_ns, now);
+  encode::WriteDoneMembers(w, response.finish, response.usage.value_or(chat::Usage{}), {total, 0, total});
   w.EndObject();
   return out;
 }
@@ -88,7 +93,7 @@ std::string OllamaFrontDoor::EncodeEmbed(const InternalRequest& request, const c
     w.Key("model").String(request.model).Key("embeddings").BeginArray();
     for (const auto& v : response.vectors) vector(v);
     w.EndArray();
-    w.Key("total_duration").Int(0).Key("load_duration").Int(0);
+    w.Key("total_duration").Int(encode::Since(request.received_ns, now_ns_())).Key("load_duration").Int(0);
     w.Key("prompt_eval_count").Int(response.usage ? response.usage->input_tokens : 0);
   }
   w.EndObject();

@@ -7,8 +7,10 @@
 //   tool call → buffered until its kToolCallEnd, then one line carrying the
 //               complete call, arguments as an object (chat only; generate
 //               has no tools)
-//   finish    → "done":true with empty content, done_reason and the counts of
-//               the last kUsage
+//   finish    → "done":true with empty content, done_reason, the counts of
+//               the last kUsage and the durations the gateway saw (total
+//               from the request, prompt_eval to the first generated piece,
+//               eval after it)
 //   error     → {"error":"message"}; nothing after it
 #include <map>
 #include <string>
@@ -23,11 +25,15 @@ namespace {
 
 class NdjsonEncoder final : public StreamEncoder {
  public:
-  NdjsonEncoder(std::string model, bool generate, OllamaFrontDoor::Clock now_ns)
-      : model_(std::move(model)), generate_(generate), now_ns_(std::move(now_ns)) {}
+  NdjsonEncoder(std::string model, bool generate, OllamaFrontDoor::Clock now_ns, int64_t received_ns)
+      : model_(std::move(model)), generate_(generate), now_ns_(std::move(now_ns)), received_ns_(received_ns) {}
 
   void Encode(const chat::StreamEvent& event, std::string* out) override {
     if (done_) return;
+    const bool generated = event.kind == chat::EventKind::kTextDelta ||
+                           event.kind == chat::EventKind::kReasoningDelta ||
+                           event.kind == chat::EventKind::kToolCallStart;
+    if (generated && first_ns_ == 0) first_ns_ = now_ns_();
     switch (event.kind) {
       case chat::EventKind::kTextDelta:
         if (!event.text.empty()) Delta(event.text, {}, out);
@@ -76,8 +82,8 @@ class NdjsonEncoder final : public StreamEncoder {
     bool sent = false;
   };
 
-  void Begin(json::Writer& w) {
-    w.BeginObject().Key("model").String(model_).Key("created_at").String(wire::FormatTimeNs(now_ns_()));
+  void Begin(json::Writer& w, int64_t at = 0) {
+    w.BeginObject().Key("model").String(model_).Key("created_at").String(wire::FormatTimeNs(at != 0 ? at : now_ns_()));
   }
 
   void Delta(std::string_view text, std::string_view thinking, std::string* out) {
@@ -119,15 +125,20 @@ class NdjsonEncoder final : public StreamEncoder {
   }
 
   void Final(chat::FinishReason finish, std::string* out) {
+    const int64_t end = now_ns_();
     json::Writer w(out);
-    Begin(w);
+    Begin(w, end);
     if (generate_) {
       w.Key("response").String("");
     } else {
       w.Key("message").BeginObject().Key("role").String("assistant").Key("content").String("").EndObject();
     }
     w.Key("done").Bool(true);
-    encode::WriteDoneMembers(w, finish, usage_);
+    encode::Durations d;
+    d.total = encode::Since(received_ns_, end);
+    d.prompt_eval = first_ns_ != 0 ? encode::Since(received_ns_, first_ns_) : d.total;
+    d.eval = encode::Since(first_ns_, end);
+    encode::WriteDoneMembers(w, finish, usage_, d);
     w.EndObject();
     out->push_back('\n');
   }
@@ -135,6 +146,8 @@ class NdjsonEncoder final : public StreamEncoder {
   const std::string model_;
   const bool generate_;
   const OllamaFrontDoor::Clock now_ns_;
+  const int64_t received_ns_;  // 0: not taken (durations 0)
+  int64_t first_ns_ = 0;       // the first generated piece
   std::map<int, Call> calls_;
   chat::Usage usage_;
   bool done_ = false;
@@ -144,7 +157,7 @@ class NdjsonEncoder final : public StreamEncoder {
 
 std::unique_ptr<StreamEncoder> OllamaFrontDoor::NewStreamEncoder(const InternalRequest& request,
                                                                  const chat::Request& chat) const {
-  return std::make_unique<NdjsonEncoder>(request.model, request.shape == kShapeGenerate, now_ns_);
+  return std::make_unique<NdjsonEncoder>(request.model, request.shape == kShapeGenerate, now_ns_, request.received_ns);
 }
 
 }  // namespace sy::ollama

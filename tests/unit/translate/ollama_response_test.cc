@@ -55,6 +55,22 @@ void ExpectJson(const std::string& body) {
   EXPECT_EQ(parser.parse(body).get(doc), simdjson::SUCCESS) << body;
 }
 
+TEST(OllamaResponseTest, AWholeResponseReportsItsTotalAsEvalDuration) {
+  OllamaFrontDoor door([] { return kNow; });
+  InternalRequest req = Req(kShapeChat);
+  req.received_ns = kNow - 250000000;  // read 250 ms before the answer is written
+  chat::Response r;
+  r.content.push_back(Text("Hi"));
+  r.usage = chat::Usage{};
+  r.usage->input_tokens = 7;
+  r.usage->output_tokens = 2;
+  const std::string body = door.EncodeResponse(req, r);
+  EXPECT_NE(body.find(R"("total_duration":250000000,"load_duration":0,"prompt_eval_count":7,)"
+                      R"("prompt_eval_duration":0,"eval_count":2,"eval_duration":250000000})"),
+            std::string::npos)
+      << body;
+}
+
 TEST(OllamaEncodeResponseTest, ChatShape) {
   chat::Response r;
   r.model = "upstream-model";

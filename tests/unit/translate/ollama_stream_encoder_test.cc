@@ -92,6 +92,26 @@ TEST(OllamaStreamEncoderTest, TextReasoningAndFinalLine) {
                           R"("eval_count":4,"eval_duration":0})");
 }
 
+TEST(OllamaStreamEncoderTest, DurationsAreWhatTheGatewaySaw) {
+  // Each reading of the clock is 1 ms after the one before: the request is
+  // read at 1 ms, the first piece seen at 2 ms, the last line written at 4 ms
+  // (and its created_at is that reading; the text line's read it at 3 ms).
+  int64_t now = 0;
+  OllamaFrontDoor door([&now] { return now += 1000000; });
+  InternalRequest req = Req(kShapeChat);
+  req.received_ns = now += 1000000;
+  auto enc = door.NewStreamEncoder(req, chat::Request{});
+  std::string out;
+  enc->Encode(Ev(chat::EventKind::kStart), &out);
+  enc->Encode(Ev(chat::EventKind::kTextDelta, "Hi"), &out);  // first piece at 2 ms, its line at 3 ms
+  enc->Encode(UsageEv(3, 1), &out);
+  enc->Encode(Finish(chat::FinishReason::kStop), &out);  // end at 4 ms
+  EXPECT_NE(out.find(R"("total_duration":3000000,"load_duration":0,"prompt_eval_count":3,)"
+                     R"("prompt_eval_duration":1000000,"eval_count":1,"eval_duration":2000000})"),
+            std::string::npos)
+      << out;
+}
+
 TEST(OllamaStreamEncoderTest, ToolCallsBufferedUntilEnd) {
   auto lines = Encode(
       kShapeChat, {Ev(chat::EventKind::kStart), Start(0, "call_a", "get_weather"), Start(1, "call_b", "get_time"),
