@@ -30,10 +30,13 @@
 #                        session turn reuses the cached previous answer instead
 #                        of evaluating it again (see docs/benchmarks.md: with
 #                        node-llama-cpp 3.21.1 that makes later turns slower)
-#   --shape S            the default model at another size: smollm2-135m or
-#                        qwen2.5-0.5b (tiny_gguf --shape: those models' blocks,
-#                        Q8_0 random weights, 113 MB / 381 MB), so the engine
+#   --shape S            the default model at another size: smollm2-135m,
+#                        qwen2.5-0.5b or llama3.2-3b (tiny_gguf --shape: those
+#                        models' blocks, Q8_0 random weights, 113 MB / 381 MB /
+#                        3.0 GB), so the engine
 #                        does a real small model's work per token; default tiny
+#   --flash-attention F  auto | on | off, both sides (default auto: off on the
+#                        CPU, as the worker does; see docs/benchmarks.md)
 #   --tokens N           max tokens per throughput request (default 256)
 #   --rounds R           rounds; medians over rounds are reported (default 3)
 #   --threads T          llama.cpp threads, both sides (default 1: this project's
@@ -72,7 +75,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODEL= TOKENS=256 ROUNDS=3 THREADS=1 CONTEXT=4096 PARALLEL=4 TURNS=10 SESSION_TOKENS=64 TRACE_ROUNDS=2
-GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER= WORDS= SHAPE=tiny
+GW_THREADS=0 NICE= NOTE= KEEP_TMP=0 WAIT_IDLE=10 RAW_WORKER=1 RT=0 WORKER= WORDS= SHAPE=tiny FA=auto
 while [ $# -gt 0 ]; do
   case $1 in
     --model) MODEL=$2; shift ;;
@@ -89,6 +92,7 @@ while [ $# -gt 0 ]; do
     --no-raw-worker) RAW_WORKER=0 ;;
     --whole-words) WORDS=--whole-words ;;
     --shape) SHAPE=$2; shift ;;
+    --flash-attention) FA=$2; shift ;;
     --rt) RT=1 ;;
     --worker) WORKER=$2; shift ;;
     --nice) NICE=$2; shift ;;
@@ -105,6 +109,7 @@ done
 for v in TOKENS ROUNDS THREADS CONTEXT PARALLEL TURNS SESSION_TOKENS; do
   [ "${!v}" -gt 0 ] || { echo "local.sh: $v must be > 0" >&2; exit 2; }
 done
+case $FA in auto|on|off) ;; *) echo "local.sh: --flash-attention must be auto, on or off" >&2; exit 2 ;; esac
 if [ -z "$NICE" ]; then
   if [ "$(id -u)" = 0 ]; then NICE=-20; else NICE=0; fi
 fi
@@ -220,6 +225,7 @@ providers:
     context_size: $CONTEXT
     threads: $THREADS
     device: cpu
+    flash_attention: $FA
     node: $NODE
     worker: $worker
 EOF
@@ -244,12 +250,12 @@ EOF
 mkdir -p "$ROOT/bench/results"
 OUT=$ROOT/bench/results/local-$(date -u +%Y%m%dT%H%M%SZ).json
 settings() {
-  "$NODE" -e 'const [o,n,m,t,c,p,tk,r,tu,st,out,pid,tf,tr,note,gt,wi,rw,prio,wk]=process.argv.slice(1);
+  "$NODE" -e 'const [o,n,m,t,c,p,tk,r,tu,st,out,pid,tf,tr,note,gt,wi,rw,prio,wk,fa]=process.argv.slice(1);
     process.stdout.write(JSON.stringify({origin:o,model_name:n,model:m,threads:+t,context:+c,parallel:+p,tokens:+tk,
       rounds:+r,turns:+tu,session_tokens:+st,out,gateway_pid:+pid,trace_file:tf,trace_rounds:+tr,note,gateway_threads:+gt,
-      wait_idle:+wi,raw_worker:rw==="1",priority:prio,worker:wk}))' \
+      wait_idle:+wi,raw_worker:rw==="1",priority:prio,worker:wk,flash_attention:fa}))' \
     "$ORIGIN" bench "$MODEL" "$THREADS" "$CONTEXT" "$PARALLEL" "$TOKENS" "$ROUNDS" "$TURNS" "$SESSION_TOKENS" \
-    "$OUT" "$GW_PID" "$TMP/trace.txt" "$TRACE_ROUNDS" "$NOTE" "$GW_THREADS" "$WAIT_IDLE" "$RAW_WORKER" "$PRIO_TEXT" "$WORKER"
+    "$OUT" "$GW_PID" "$TMP/trace.txt" "$TRACE_ROUNDS" "$NOTE" "$GW_THREADS" "$WAIT_IDLE" "$RAW_WORKER" "$PRIO_TEXT" "$WORKER" "$FA"
 }
 client() {
   if ! "${PRIO[@]}" "$NODE" "$ROOT/bench/local_client.mjs" "$1" "$(settings)"; then
@@ -259,7 +265,7 @@ client() {
   fi
 }
 
-echo "local.sh: $(basename "$MODEL") ($(du -h "$MODEL" | cut -f1)), $TOKENS tokens, $ROUNDS rounds, threads $THREADS, context $CONTEXT x $PARALLEL, Node $("$NODE" --version), $PRIO_TEXT" >&2
+echo "local.sh: $(basename "$MODEL") ($(du -h "$MODEL" | cut -f1)), $TOKENS tokens, $ROUNDS rounds, threads $THREADS, context $CONTEXT x $PARALLEL, flash attention $FA, Node $("$NODE" --version), $PRIO_TEXT" >&2
 start_gateway "$WORKER"
 client measure
 stop_gateway

@@ -305,7 +305,7 @@ function startRawWorker() {
                 onReady = (ev) => (ev.ev === "ready" ? resolve(ev) : reject(new Error(`raw worker: ${ev.message}\n${stderr}`)));
                 child.once("exit", (code) => reject(new Error(`raw worker exited (${code}): ${stderr}`)));
                 io.write(JSON.stringify({op: "load", model_path: S.model, context_size: S.context, parallel: S.parallel,
-                    threads: S.threads, device: "cpu", embedding: false}) + "\n");
+                    threads: S.threads, device: "cpu", flash_attention: S.flash_attention, embedding: false}) + "\n");
             });
         },
         chat(maxTokens, keepTimes) {
@@ -437,9 +437,9 @@ function saveResults(results) {
 async function measure() {
     const direct = startDirect();
     const loadInfo = await direct.call({cmd: "load", model: S.model, threads: S.threads, context: S.context,
-        parallel: S.parallel});
+        parallel: S.parallel, flash_attention: S.flash_attention});
     say(`direct: loaded in ${loadInfo.load_ms.toFixed(0)} ms (llama.cpp ${loadInfo.llama_cpp}, wrapper ${loadInfo.wrapper}, ` +
-        `context ${loadInfo.context_size} x ${loadInfo.parallel})`);
+        `context ${loadInfo.context_size} x ${loadInfo.parallel}, flash attention ${loadInfo.flash_attention})`);
     // The first gateway request loads the model in the worker.
     const t = now();
     await openaiChat(messages(), 4, false);
@@ -595,7 +595,8 @@ function directTimes(run) {
 
 async function trace() {
     const direct = startDirect();
-    await direct.call({cmd: "load", model: S.model, threads: S.threads, context: S.context, parallel: S.parallel});
+    await direct.call({cmd: "load", model: S.model, threads: S.threads, context: S.context, parallel: S.parallel,
+        flash_attention: S.flash_attention});
     await openaiChat(messages(), 4, false);
     const wpid = workerPid(S.gateway_pid);
     if (!wpid) throw new Error("trace: the worker process was not found");

@@ -7,8 +7,8 @@
 //
 // Run by bench/local_client.mjs with child_process.fork(); commands arrive as
 // IPC messages and each gets one answer:
-//   {cmd:"load", model, threads, context, parallel}
-//       -> {ok, wrapper, context_size, load_ms, llama_cpp}
+//   {cmd:"load", model, threads, context, parallel, flash_attention}
+//       -> {ok, wrapper, context_size, load_ms, llama_cpp, flash_attention}
 //   {cmd:"throughput", streams, system, user, max_tokens, sampling, keep_times}
 //       -> {streams:[{tokens, first_ms, last_ms, text_events, times?}], wall_ms, tokens}
 //   {cmd:"session", turns:[user text...], system, max_tokens, sampling}
@@ -30,15 +30,17 @@ let llama, model, context, wrapper;
 const slots = []; // {seq, chat, busy, used}
 let clock = 0;
 
-async function load({model: modelPath, threads, context: contextSize, parallel}) {
+async function load({model: modelPath, threads, context: contextSize, parallel, flash_attention: fa = "auto"}) {
     const t0 = now();
     llama = await getLlama({
         gpu: false, build: "never", skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.warn,
         logger: (level, message) => log(`[llama ${level}] ${String(message).trim()}`), maxThreads: threads
     });
     model = await llama.loadModel({modelPath, gpuLayers: 0});
+    // The worker's rule: "auto" is off on the CPU (this side always is).
+    const flashAttention = fa === "on";
     context = await model.createContext({
-        contextSize: contextSize > 0 ? contextSize : model.trainContextSize, sequences: parallel, threads
+        contextSize: contextSize > 0 ? contextSize : model.trainContextSize, sequences: parallel, threads, flashAttention
     });
     wrapper = resolveChatWrapper(model);
     for (let i = 0; i < context.totalSequences; i++) {
@@ -46,7 +48,8 @@ async function load({model: modelPath, threads, context: contextSize, parallel})
         slots.push({seq, chat: new LlamaChat({contextSequence: seq, chatWrapper: wrapper}), busy: false, used: 0});
     }
     return {ok: true, wrapper: wrapper.wrapperName, context_size: context.contextSize, load_ms: now() - t0,
-        llama_cpp: llama.llamaCppRelease.release, parallel: context.totalSequences};
+        llama_cpp: llama.llamaCppRelease.release, parallel: context.totalSequences,
+        flash_attention: flashAttention ? "on" : "off"};
 }
 
 // The options engine/worker.mjs builds from the protocol's sampling fields.

@@ -57,6 +57,8 @@ let clock = 0;
 async function load(req) {
     const gpu = {cpu: false, cuda: "cuda", vulkan: "vulkan", metal: "metal", auto: "auto"}[req.device ?? "cpu"];
     if (gpu === undefined) throw new Error(`unknown device "${req.device}"`);
+    const fa = req.flash_attention ?? "auto";
+    if (!["auto", "on", "off"].includes(fa)) throw new Error(`unknown flash_attention "${fa}"`);
     const threads = Math.max(1, req.threads | 0 || 1);
     const parallel = Math.max(1, req.parallel | 0 || 1);
     const t0 = Date.now();
@@ -73,10 +75,16 @@ async function load(req) {
     });
     const contextSize = ctxSize ?? model.trainContextSize;
     const batchSize = req.batch_size > 0 ? req.batch_size : undefined;
+    // node-llama-cpp 3.21.1 leaves flash attention to llama.cpp ("auto"),
+    // which turns it on for the CPU too, where it is the slower kernel: a
+    // 50-token follow-up at ~1000 tokens of context takes 1.3-1.6x as long
+    // and a generated token 1.2x (docs/benchmarks.md). So "auto" is off on
+    // the CPU and llama.cpp's choice on a GPU.
+    const flashAttention = fa === "on" ? true : fa === "off" || llama.gpu === false ? false : "auto";
     if (req.embedding) {
         embedContext = await model.createEmbeddingContext({contextSize, batchSize, threads});
     } else {
-        context = await model.createContext({contextSize, sequences: parallel, batchSize, threads});
+        context = await model.createContext({contextSize, sequences: parallel, batchSize, threads, flashAttention});
         wrapper = resolveChatWrapper(model);
         toolsSupported = wrapper instanceof JinjaTemplateChatWrapper
             ? wrapper.usingJinjaFunctionCallTemplate
@@ -96,13 +104,15 @@ async function load(req) {
         wrapper: wrapper?.wrapperName ?? "",
         tools: toolsSupported,
         gpu: llama.gpu,
+        flash_attention: req.embedding ? "auto" : flashAttention === "auto" ? "auto" : flashAttention ? "on" : "off",
         llama_cpp: llama.llamaCppRelease.release,
         embedding_size: model.embeddingVectorSize,
         bos: model.tokens.bosString ?? "",
         eos: model.tokens.eosString ?? ""
     };
     log(`loaded ${req.model_path} in ${Date.now() - t0} ms: llama.cpp ${ready.llama_cpp}, gpu ${ready.gpu}, ` +
-        `${llama.buildType} binary, context ${ready.context_size} x ${ready.parallel}, wrapper ${ready.wrapper}`);
+        `${llama.buildType} binary, context ${ready.context_size} x ${ready.parallel}, wrapper ${ready.wrapper}, ` +
+        `flash attention ${ready.flash_attention}`);
     send(ready);
 }
 

@@ -101,6 +101,9 @@ struct LocalConfig {
   uint32_t context_size = 0;        // tokens per sequence; 0 = the model file's own context length
   uint32_t threads = 0;             // 0 = one per physical core
   std::string device = "auto";      // auto | cpu | cuda | vulkan
+  // auto = off on the CPU (llama.cpp's CPU flash attention is slower there:
+  // docs/benchmarks.md), llama.cpp's own choice on a GPU; on | off.
+  std::string flash_attention = "auto";
   uint32_t load_timeout_s = 120;    // a load that reports no progress for this long is killed
   // "worker": the node-llama-cpp worker (engine/worker.mjs); "command": any
   // OpenAI-compatible server started from `command`.

@@ -147,6 +147,7 @@ class DocumentWriter {
       Uint("context_size", l.context_size);
       Uint("threads", l.threads);
       Text("device", l.device);
+      Text("flash_attention", l.flash_attention);
       Uint("load_timeout_s", l.load_timeout_s);
       Text("engine", l.engine);
       Text("node", l.node);

@@ -401,6 +401,7 @@ const Schema<ProviderConfig>& ProviderSchema() {
       LocalUint("context_size", &L::context_size, 0, 10000000),
       LocalUint("threads", &L::threads, 0, 1024),
       LocalText("device", &L::device, {"auto", "cpu", "cuda", "vulkan"}),
+      LocalText("flash_attention", &L::flash_attention, {"auto", "on", "off"}),
       LocalUint("load_timeout_s", &L::load_timeout_s, 1, 86400),
       LocalText("engine", &L::engine, {"worker", "command"}),
       LocalText("node", &L::node),

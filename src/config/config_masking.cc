@@ -38,7 +38,7 @@ constexpr std::string_view kProviderPlain[] = {
     "max_response_bytes", "drop_params", "enabled",
     // type: local
     "models_dir", "keep_alive", "max_loaded", "parallel", "max_queue", "context_size", "threads", "device",
-    "load_timeout_s", "engine", "node", "worker", "command"};
+    "flash_attention", "load_timeout_s", "engine", "node", "worker", "command"};
 constexpr std::string_view kProviderKeyPlain[] = {"id", "weight"};
 // Top-level sections without secrets.
 constexpr std::string_view kRootPlain[] = {"models", "limits", "usage", "pricing"};

@@ -32,6 +32,7 @@ struct LoadSpec {
   uint32_t parallel = 1;         // sequences
   uint32_t threads = 1;          // > 0
   std::string device = "cpu";    // auto | cpu | cuda | vulkan
+  std::string flash_attention = "auto";  // auto (off on the CPU) | on | off
   bool embedding = false;        // an embedding model
 };
 
@@ -43,6 +44,7 @@ struct EngineReady {
   std::string wrapper;     // chat wrapper the template resolved to
   bool tools = false;      // the template has a native tool-call syntax
   bool gpu = false;
+  std::string flash_attention;  // what the context was created with: on | off | auto (llama.cpp's choice)
   std::string llama_cpp;   // llama.cpp release
   int64_t embedding_size = 0;
 };

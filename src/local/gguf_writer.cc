@@ -98,6 +98,8 @@ Shape ShapeOf(TinyGgufOptions::Shape shape) {
       return {"switchyard-random-smollm2-135m-shape", 576, 9, 3, 1536, 30, TensorType::kQ8_0, 7};
     case TinyGgufOptions::Shape::kQwen25_05b:
       return {"switchyard-random-qwen2.5-0.5b-shape", 896, 14, 2, 4864, 24, TensorType::kQ8_0, 7};
+    case TinyGgufOptions::Shape::kLlama32_3b:
+      return {"switchyard-random-llama3.2-3b-shape", 3072, 24, 8, 8192, 28, TensorType::kQ8_0, 7};
     case TinyGgufOptions::Shape::kTiny:
       break;
   }

@@ -84,7 +84,8 @@ struct TinyGgufOptions {
   // microseconds per token make every fixed cost look large.
   //   kSmolLm2_135m: SmolLM2-135M's blocks: 30, n_embd 576, n_ff 1536, 9 heads, 3 KV heads (113 MB)
   //   kQwen25_05b:   Qwen2.5-0.5B's blocks: 24, n_embd 896, n_ff 4864, 14 heads, 2 KV heads (381 MB)
-  enum class Shape { kTiny, kSmolLm2_135m, kQwen25_05b };
+  //   kLlama32_3b:   Llama-3.2-3B's blocks: 28, n_embd 3072, n_ff 8192, 24 heads, 8 KV heads (3.0 GB)
+  enum class Shape { kTiny, kSmolLm2_135m, kQwen25_05b, kLlama32_3b };
   Shape shape = Shape::kTiny;
 };
 

@@ -460,6 +460,7 @@ void ModelHost::Load(const std::shared_ptr<ModelState>& m) {
   spec.parallel = config_.parallel;
   spec.threads = threads_;
   spec.device = config_.device;
+  spec.flash_attention = config_.flash_attention;
   spec.embedding = m->file.info && m->file.info->embedding_model;
   const double mib = m->file.info ? static_cast<double>(m->file.info->file_size) / (1024.0 * 1024.0) : 0;
   log::Info("local: model ", m->file.name, ": loading (", static_cast<int64_t>(mib * 10) / 10.0, " MiB, ",
@@ -555,6 +556,7 @@ void ModelHost::OnReady(ModelState& m, const EngineReady& ready) {
     m.last_used = Clock::now();
     log::Info("local: model ", m.file.name, ": ready (context ", ready.context_size, " tokens x ", m.ready.parallel,
               " sequences, chat wrapper ", ready.wrapper.empty() ? "-" : ready.wrapper, ready.gpu ? ", GPU" : ", CPU",
+              ready.flash_attention.empty() ? "" : ", flash attention " + ready.flash_attention,
               ready.llama_cpp.empty() ? "" : ", llama.cpp " + ready.llama_cpp, ")");
     Grant(m);
     if (m.Idle()) self = models_[m.file.name];

@@ -114,6 +114,7 @@ class WorkerEngine final : public Engine {
         .Key("parallel").Int(spec_.parallel)
         .Key("threads").Int(spec_.threads)
         .Key("device").String(spec_.device)
+        .Key("flash_attention").String(spec_.flash_attention)
         .Key("embedding").Bool(spec_.embedding)
         .EndObject();
     Send(std::move(load));
@@ -204,9 +205,12 @@ class WorkerEngine final : public Engine {
       std::string_view text;
       if (doc["wrapper"].get(text) == simdjson::SUCCESS) r.wrapper = std::string(text);
       if (doc["llama_cpp"].get(text) == simdjson::SUCCESS) r.llama_cpp = std::string(text);
+      if (doc["flash_attention"].get(text) == simdjson::SUCCESS) r.flash_attention = std::string(text);
       bool flag = false;
       if (doc["tools"].get(flag) == simdjson::SUCCESS) r.tools = flag;
+      // `gpu` is node-llama-cpp's llama.gpu: false, or the backend's name.
       if (doc["gpu"].get(flag) == simdjson::SUCCESS) r.gpu = flag;
+      else if (doc["gpu"].get(text) == simdjson::SUCCESS) r.gpu = !text.empty();
       listener_->OnReady(r);
       return true;
     }

@@ -634,13 +634,16 @@ describe('local model lifecycle', () => {
       const again = await ask(gateway.origin, 'a');
       assert.equal(again.usage.completion_tokens, 3);
       assert.equal((gateway.child.output.match(/model a: loading \(/g) ?? []).length, 2);
+      // flash_attention: auto (the default) is off on the CPU.
+      assert.match(gateway.child.output, /model a: ready \([^)]*, CPU, flash attention off/);
     } finally {
       assert.equal((await gateway.stop()).code, 0);
     }
   });
 
   it('keeps at most max_loaded models, unloading the least recently used', async () => {
-    const gateway = await startGateway(localConfig(path.join(dir, 'models'), ['max_loaded: 1']), { dir });
+    const gateway = await startGateway(
+      localConfig(path.join(dir, 'models'), ['max_loaded: 1', 'flash_attention: on']), { dir });
     try {
       await ask(gateway.origin, 'a');
       assert.deepEqual(await loadedNames(gateway.origin), ['a']);
@@ -650,6 +653,7 @@ describe('local model lifecycle', () => {
       await ask(gateway.origin, 'a');
       assert.deepEqual(await loadedNames(gateway.origin), ['a']);
       assert.match(gateway.child.output, /model a: unloading to make room for b/);
+      assert.match(gateway.child.output, /model b: ready \([^)]*, CPU, flash attention on/);
     } finally {
       assert.equal((await gateway.stop()).code, 0);
     }

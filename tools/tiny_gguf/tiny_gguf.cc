@@ -12,8 +12,8 @@
 //                  the tokens it generated (as a trained model's do): session benchmarks
 //   --tool-calls   the chat model has Qwen2.5's tool-calling template and starts every answer
 //                  with a tool call (the engine completes it under its grammar): tool-call tests
-//   --shape S      the chat model's size: tiny (default, F32, 0.56 MB), smollm2-135m or
-//                  qwen2.5-0.5b (those models' blocks with Q8_0 random weights and this
+//   --shape S      the chat model's size: tiny (default, F32, 0.56 MB), smollm2-135m,
+//                  qwen2.5-0.5b or llama3.2-3b (those models' blocks with Q8_0 random weights and this
 //                  vocabulary: a real small model's work per token, for benchmarks)
 //
 // Writes PATH.tmp, then renames it to PATH. Exits 2 on bad usage, 1 when writing fails.
@@ -30,7 +30,7 @@
 namespace {
 
 int Usage(const char* why) {
-  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words] [--tool-calls] [--shape tiny|smollm2-135m|qwen2.5-0.5b]\n", why);
+  std::fprintf(stderr, "tiny_gguf: %s\nusage: tiny_gguf --out PATH [--seed N] [--context N] [--embedding] [--never-end] [--whole-words] [--tool-calls] [--shape tiny|smollm2-135m|qwen2.5-0.5b|llama3.2-3b]\n", why);
   return 2;
 }
 
@@ -86,8 +86,10 @@ int main(int argc, char** argv) {
         options.shape = Shape::kSmolLm2_135m;
       } else if (shape == "qwen2.5-0.5b") {
         options.shape = Shape::kQwen25_05b;
+      } else if (shape == "llama3.2-3b") {
+        options.shape = Shape::kLlama32_3b;
       } else {
-        return Usage("--shape is tiny, smollm2-135m or qwen2.5-0.5b");
+        return Usage("--shape is tiny, smollm2-135m, qwen2.5-0.5b or llama3.2-3b");
       }
     } else {
       return Usage(("unknown or incomplete argument " + std::string(arg)).c_str());

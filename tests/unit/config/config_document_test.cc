@@ -194,6 +194,7 @@ void ExpectSameConfig(const Config& a, const Config& b) {
     EXPECT_EQ(lx.context_size, ly.context_size) << i;
     EXPECT_EQ(lx.threads, ly.threads) << i;
     EXPECT_EQ(lx.device, ly.device) << i;
+    EXPECT_EQ(lx.flash_attention, ly.flash_attention) << i;
     EXPECT_EQ(lx.load_timeout_s, ly.load_timeout_s) << i;
     EXPECT_EQ(lx.engine, ly.engine) << i;
     EXPECT_EQ(lx.command, ly.command) << i;
@@ -276,8 +277,8 @@ TEST(ConfigDocumentJsonTest, LocalProvidersRoundTrip) {
 limits: {ip_rpm: 7}
 providers:
   - {id: a, type: local, models_dir: /m, keep_alive: 90s, max_loaded: 3, parallel: 2, max_queue: 9,
-     context_size: 1024, threads: 1, device: cpu, load_timeout_s: 5, engine: command,
-     command: "srv --port {port}", node: /n, worker: /w}
+     context_size: 1024, threads: 1, device: cpu, flash_attention: "off", load_timeout_s: 5,
+     engine: command, command: "srv --port {port}", node: /n, worker: /w}
   - {id: b, type: local, keep_alive: -1}
 )", {});
   const Config again = MustLoad(ConfigToJson(original, false), {});

@@ -783,6 +783,7 @@ providers:
     context_size: 2048
     threads: 2
     device: cuda
+    flash_attention: on
     load_timeout_s: 30
     engine: command
     command: "llama-server -m {model} --port {port}"
@@ -802,6 +803,7 @@ limits: {ip_rpm: 60}
   EXPECT_EQ(l.context_size, 2048u);
   EXPECT_EQ(l.threads, 2u);
   EXPECT_EQ(l.device, "cuda");
+  EXPECT_EQ(l.flash_attention, "on");
   EXPECT_EQ(l.load_timeout_s, 30u);
   EXPECT_EQ(l.engine, "command");
   EXPECT_EQ(l.command, "llama-server -m {model} --port {port}");
@@ -836,8 +838,10 @@ providers:
   - {id: b, type: local, engine: command, command: "llama-server -m {model}"}
   - {id: c, type: local, parallel: 0}
   - {id: d, type: openai}
+  - {id: e, type: local, flash_attention: "yes"}
 )");
   ASSERT_FALSE(r.config);
+  EXPECT_EQ(ErrorAt(r, "providers[4].flash_attention"), "must be one of auto | on | off, got \"yes\"");
   EXPECT_EQ(ErrorAt(r, "providers[0].device"), "must be one of auto | cpu | cuda | vulkan, got \"tpu\"");
   EXPECT_NE(ErrorAt(r, "providers[1].command").find("{port}"), std::string::npos);
   EXPECT_FALSE(ErrorAt(r, "providers[2].parallel").empty());
