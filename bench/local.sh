@@ -33,7 +33,8 @@
 #   --shape S            the default model at another size: smollm2-135m,
 #                        qwen2.5-0.5b or llama3.2-3b (tiny_gguf --shape: those
 #                        models' blocks, Q8_0 random weights, 113 MB / 381 MB /
-#                        3.0 GB), so the engine
+#                        3.0 GB; writing the 3B one takes ~14 GB of memory
+#                        for a minute), so the engine
 #                        does a real small model's work per token; default tiny
 #   --flash-attention F  auto | on | off, both sides (default auto: off on the
 #                        CPU, as the worker does; see docs/benchmarks.md)

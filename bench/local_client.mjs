@@ -488,19 +488,23 @@ async function measure() {
             `${S.parallel} streams ${r.gw4.tok_s.toFixed(1)} vs ${r.d4.tok_s.toFixed(1)} tok/s (${(r.gw4.tok_s / r.d4.tok_s).toFixed(3)}x)` +
             (raw ? `; raw worker ${r.w1.tok_s.toFixed(1)}, ${r.w4.tok_s.toFixed(1)} tok/s` : ""));
         // Sessions: OpenAI API, LLM-service API, direct; order rotated per round.
+        // Each turn 1 is tagged with its side and round first, so that no
+        // side's turn 1 finds a longer cached prefix in another's sequence
+        // (with the run's tag first, the LLM-service session reused ~10 tokens
+        // of the OpenAI session's turn 1 and its turn 1 looked faster).
         const sessionSides = {
             openai: async () => {
-                r.s_openai = await gwSessionOpenai(`${runTag}-${round}-oa`);
+                r.s_openai = await gwSessionOpenai(`oa${round}-${runTag}`);
             },
             llmservice: async () => {
                 try {
-                    r.s_llmservice = await gwSessionLlmservice(`${runTag}-${round}-ls`);
+                    r.s_llmservice = await gwSessionLlmservice(`ls${round}-${runTag}`);
                 } catch (e) {
                     r.s_llmservice = {error: String(e.message ?? e)};
                 }
             },
             direct: async () => {
-                r.s_direct = await directSession(direct, `${runTag}-${round}-d`);
+                r.s_direct = await directSession(direct, `d${round}-${runTag}`);
             }
         };
         const sessionOrder = ["openai", "llmservice", "direct"];

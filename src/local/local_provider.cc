@@ -20,7 +20,8 @@ bool SameSettings(const config::LocalConfig& a, const config::LocalConfig& b) {
   return a.models_dir == b.models_dir && a.keep_alive_ms == b.keep_alive_ms &&
          a.keep_alive_forever == b.keep_alive_forever && a.max_loaded == b.max_loaded && a.parallel == b.parallel &&
          a.max_queue == b.max_queue && a.context_size == b.context_size && a.threads == b.threads &&
-         a.device == b.device && a.flash_attention == b.flash_attention && a.load_timeout_s == b.load_timeout_s && a.engine == b.engine && a.node == b.node &&
+         a.device == b.device && a.flash_attention == b.flash_attention && a.load_timeout_s == b.load_timeout_s &&
+         a.engine == b.engine && a.node == b.node &&
          a.worker == b.worker && a.command == b.command;
 }
 
