@@ -28,8 +28,8 @@
 #   --whole-words        the default model written with --whole-words too: its
 #                        answers tokenize back to the tokens it generated, so a
 #                        session turn reuses the cached previous answer instead
-#                        of evaluating it again (see docs/benchmarks.md: with
-#                        node-llama-cpp 3.21.1 that makes later turns slower)
+#                        of evaluating it again, as with a trained model (the
+#                        session figures in docs/benchmarks.md use it)
 #   --shape S            the default model at another size: smollm2-135m,
 #                        qwen2.5-0.5b or llama3.2-3b (tiny_gguf --shape: those
 #                        models' blocks, Q8_0 random weights, 113 MB / 381 MB /
