@@ -96,7 +96,8 @@ async function load(req) {
     // 50-token follow-up at ~1000 tokens of context takes 1.3-1.6x as long
     // and a generated token 1.2x (docs/benchmarks.md). So "auto" is off on
     // the CPU and llama.cpp's choice on a GPU.
-    const flashAttention = fa === "on" ? true : fa === "off" || llama.gpu === false ? false : "auto";
+    const faMode = fa === "auto" && llama.gpu === false ? "off" : fa; // on | off | auto (llama.cpp decides)
+    const flashAttention = faMode === "auto" ? "auto" : faMode === "on";
     if (req.embedding) {
         embedContext = await model.createEmbeddingContext({contextSize, batchSize, threads});
     } else {
@@ -121,7 +122,7 @@ async function load(req) {
         wrapper: wrapper?.wrapperName ?? "",
         tools: toolsSupported,
         gpu: llama.gpu,
-        flash_attention: req.embedding ? "auto" : flashAttention === "auto" ? "auto" : flashAttention ? "on" : "off",
+        flash_attention: req.embedding ? "auto" : faMode,
         llama_cpp: llama.llamaCppRelease.release,
         embedding_size: model.embeddingVectorSize,
         bos: model.tokens.bosString ?? "",
@@ -327,7 +328,7 @@ async function generate(req, promptTokens, tokensForPick, run) {
     const ctrl = aborts.get(req.id);
     const slot = await acquire(tokensForPick, req.session);
     const meter = slot.seq.tokenMeter.getState();
-    let pendingTokens = 0, completionTokens = 0, streamed = "", counted = false;
+    let pendingTokens = 0, completionTokens = 0, streamed = "";
     // Text goes out at once when this request's last text event left at
     // least COALESCE_MS ago; pieces decided faster than that are gathered
     // (each kept whole in "pieces") and sent together when the time is up or
@@ -347,7 +348,7 @@ async function generate(req, promptTokens, tokensForPick, run) {
         lastSent = performance.now();
     };
     const onToken = (tokens) => {
-        if (!counted) [counted, generating] = [true, generating + 1];
+        if (completionTokens === 0 && tokens.length > 0) generating++; // its first token: see GATHER_MS
         pendingTokens += tokens.length;
         completionTokens += tokens.length;
     };
@@ -376,7 +377,7 @@ async function generate(req, promptTokens, tokensForPick, run) {
             throw err;
         }
     } finally {
-        if (counted) generating--;
+        if (completionTokens > 0) generating--;
         release(slot);
     }
     flush();
